@@ -1,0 +1,94 @@
+"""The till's Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+
+from flask import Flask, jsonify
+
+from . import db as database
+from .config import TillConfig, load_config
+from .context import TillContext
+from .errors import TillError
+
+log = logging.getLogger(__name__)
+
+
+def _secret_key(config: TillConfig) -> str:
+    if config.security.secret_key:
+        return config.security.secret_key
+    path = config.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def open_till(config: TillConfig, clock=None) -> TillContext:
+    """Open the store's database (migrating it if needed) and make the service context."""
+    db = database.open_database(config.database_path)
+    database.migrate(db)
+    ctx = TillContext(config=config, db=db)
+    if clock is not None:
+        ctx.clock = clock
+    return ctx
+
+
+def create_app(config: TillConfig | None = None, *, ctx: TillContext | None = None) -> Flask:
+    if ctx is None:
+        config = config or load_config(os.environ.get("FLEETPOS_CONFIG"))
+        ctx = open_till(config)
+    config = ctx.config
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=_secret_key(config), SESSION_COOKIE_SAMESITE="Strict",
+                      SESSION_COOKIE_HTTPONLY=True, JSON_SORT_KEYS=False)
+    app.json.ensure_ascii = False
+    app.extensions["fleetpos.till"] = ctx
+
+    @app.before_request
+    def _connect():
+        ctx.db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_exc):
+        if not ctx.db.is_closed() and ctx.db.transaction_depth() == 0:
+            ctx.db.close()
+
+    @app.errorhandler(TillError)
+    def _till_error(error: TillError):
+        return jsonify(error.to_dict()), error.status
+
+    @app.errorhandler(404)
+    def _not_found(_error):
+        return jsonify({"error": "not_found", "message": "no such endpoint"}), 404
+
+    @app.errorhandler(405)
+    def _method(_error):
+        return jsonify({"error": "method_not_allowed", "message": "this endpoint does not take that method"}), 405
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(error, HTTPException):
+            return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code
+        log.exception("unexpected error")
+        return jsonify({"error": "internal", "message": "the till hit an unexpected error; it is logged"}), 500
+
+    @app.get("/healthz")
+    def healthz():
+        writable, detail = database.check_writable(ctx.db)
+        free = shutil.disk_usage(config.data_dir).free
+        body = {"ok": writable, "database": detail, "schema_version": database.schema_version(ctx.db),
+                "store_id": config.store.id, "device_id": config.device.id, "disk_free_bytes": free}
+        return jsonify(body), 200 if writable else 503
+
+    from .api import admin, auth, catalog, sales, shifts
+    for module in (auth, catalog, sales, shifts, admin):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,212 @@
+"""peewee models of the till's tables (the tables themselves come from schema.py).
+
+The models carry no database of their own: `db.open_database()` binds them to the
+store's SQLite file.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from peewee import (AutoField, BooleanField, CharField, DateTimeField, ForeignKeyField,
+                    IntegerField, Model, TextField)
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the form every timestamp is stored in."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class JSONField(TextField):
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = None
+        legacy_table_names = False
+
+
+class TaxClass(BaseModel):
+    code = CharField(primary_key=True)
+    name = CharField()
+    rate_bp = IntegerField()
+
+
+class Category(BaseModel):
+    id = AutoField()
+    code = CharField(unique=True)
+    name = CharField()
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="SET NULL")
+
+
+class Product(BaseModel):
+    id = AutoField()
+    sku = CharField(unique=True)
+    name = CharField()
+    category = ForeignKeyField(Category, null=True, backref="products", on_delete="SET NULL")
+    unit = CharField(default="each")
+    price = IntegerField()
+    cost_price = IntegerField(null=True)
+    tax_class = ForeignKeyField(TaxClass, backref="products")
+    scale_code = CharField(null=True, unique=True)
+    active = BooleanField(default=True)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Barcode(BaseModel):
+    code = CharField(primary_key=True)
+    product = ForeignKeyField(Product, backref="barcodes", on_delete="CASCADE")
+
+
+class Cashier(BaseModel):
+    id = AutoField()
+    code = CharField(unique=True)
+    name = CharField()
+    role = CharField()
+    pin_hash = CharField()
+    locale = CharField(null=True)
+    active = BooleanField(default=True)
+    failed_attempts = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class TillSession(BaseModel):
+    token = CharField(primary_key=True)
+    cashier = ForeignKeyField(Cashier, backref="sessions")
+    created_at = DateTimeField(default=utcnow)
+    last_seen = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True)
+
+
+class Counter(BaseModel):
+    name = CharField(primary_key=True)
+    value = IntegerField()
+
+
+class Shift(BaseModel):
+    uuid = CharField(primary_key=True)
+    device_id = CharField()
+    number = IntegerField()
+    opened_by = ForeignKeyField(Cashier, backref="+")
+    opened_at = DateTimeField(default=utcnow)
+    opening_float = IntegerField()
+    status = CharField(default="open")
+    closed_by = ForeignKeyField(Cashier, null=True, backref="+")
+    closed_at = DateTimeField(null=True)
+    report_json = JSONField(null=True)
+
+
+class CashMovement(BaseModel):
+    id = AutoField()
+    uuid = CharField(unique=True)
+    shift = ForeignKeyField(Shift, backref="cash_movements")
+    kind = CharField()
+    amount = IntegerField()
+    reason = CharField()
+    cashier = ForeignKeyField(Cashier, backref="+")
+    approved_by = ForeignKeyField(Cashier, null=True, backref="+")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Sale(BaseModel):
+    uuid = CharField(primary_key=True)
+    device_id = CharField()
+    status = CharField(default="open")
+    cashier = ForeignKeyField(Cashier, backref="+")
+    shift = ForeignKeyField(Shift, null=True, backref="sales")
+    receipt_no = CharField(null=True, unique=True)
+    currency = CharField()
+    tax_mode = CharField()
+    order_discount_kind = CharField(null=True)
+    order_discount_value = IntegerField(null=True)
+    subtotal = IntegerField(default=0)
+    discount_total = IntegerField(default=0)
+    tax_total = IntegerField(default=0)
+    total = IntegerField(default=0)
+    rounding = IntegerField(default=0)
+    paid = IntegerField(default=0)
+    change = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    parked_at = DateTimeField(null=True)
+    completed_at = DateTimeField(null=True)
+
+
+class SaleLine(BaseModel):
+    id = AutoField()
+    sale = ForeignKeyField(Sale, backref="lines", on_delete="CASCADE")
+    position = IntegerField()
+    product = ForeignKeyField(Product, backref="+")
+    sku = CharField()
+    name = CharField()
+    unit = CharField()
+    barcode = CharField(null=True)
+    qty_milli = IntegerField()
+    list_price = IntegerField()
+    unit_price = IntegerField()
+    price_source = CharField(default="catalog")
+    fixed_gross = IntegerField(null=True)
+    discount_kind = CharField(null=True)
+    discount_value = IntegerField(null=True)
+    tax_class = CharField()
+    tax_rate_bp = IntegerField()
+    cost_price = IntegerField(null=True)
+    gross = IntegerField(default=0)
+    line_discount = IntegerField(default=0)
+    order_discount = IntegerField(default=0)
+    net = IntegerField(default=0)
+    tax = IntegerField(default=0)
+
+
+class Payment(BaseModel):
+    id = AutoField()
+    uuid = CharField(unique=True)
+    sale = ForeignKeyField(Sale, backref="payments", on_delete="CASCADE")
+    shift = ForeignKeyField(Shift, backref="payments")
+    method = CharField()
+    amount = IntegerField()
+    tendered = IntegerField()
+    reference = CharField(null=True)
+    cashier = ForeignKeyField(Cashier, backref="+")
+    created_at = DateTimeField(default=utcnow)
+
+
+class StockMove(BaseModel):
+    id = AutoField()
+    uuid = CharField(unique=True)
+    product = ForeignKeyField(Product, backref="stock_moves")
+    qty_milli = IntegerField()
+    kind = CharField()
+    reference = CharField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class AuditEntry(BaseModel):
+    id = AutoField()
+    uuid = CharField(unique=True)
+    created_at = DateTimeField(default=utcnow)
+    action = CharField()
+    cashier = ForeignKeyField(Cashier, null=True, backref="+")
+    approved_by = ForeignKeyField(Cashier, null=True, backref="+")
+    subject = CharField(null=True)
+    details = JSONField(default=dict)
+
+
+class Outbox(BaseModel):
+    seq = AutoField()
+    kind = CharField()
+    record_uuid = CharField(unique=True)
+    payload = JSONField()
+    created_at = DateTimeField(default=utcnow)
+    acked_at = DateTimeField(null=True)
+
+
+MODELS = [TaxClass, Category, Product, Barcode, Cashier, TillSession, Counter, Shift,
+          CashMovement, Sale, SaleLine, Payment, StockMove, AuditEntry, Outbox]

@@ -1,0 +1,253 @@
+"""The till's schema, as numbered migrations.
+
+Each migration is plain SQL and never changes once released: a later release adds a
+migration, it does not edit an old one (tests/test_migrations.py checks that the
+models match what the migrations build). Timestamps are UTC text as peewee writes
+them ('YYYY-MM-DD HH:MM:SS.ffffff'); money is INTEGER minor units; quantities INTEGER
+milli-units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    title: str
+    statements: tuple[str, ...]
+
+
+INITIAL = (
+    """CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        applied_at TEXT NOT NULL)""",
+    """CREATE TABLE tax_class (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        rate_bp INTEGER NOT NULL CHECK (rate_bp BETWEEN 0 AND 10000))""",
+    """CREATE TABLE category (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        parent_id INTEGER REFERENCES category (id) ON DELETE SET NULL)""",
+    """CREATE TABLE product (
+        id INTEGER PRIMARY KEY,
+        sku TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        category_id INTEGER REFERENCES category (id) ON DELETE SET NULL,
+        unit TEXT NOT NULL CHECK (unit IN ('each', 'kg')),
+        price INTEGER NOT NULL CHECK (price >= 0),
+        cost_price INTEGER CHECK (cost_price >= 0),
+        tax_class_id TEXT NOT NULL REFERENCES tax_class (code),
+        scale_code TEXT UNIQUE,
+        active INTEGER NOT NULL DEFAULT 1,
+        updated_at TEXT NOT NULL)""",
+    "CREATE INDEX product_category ON product (category_id)",
+    """CREATE TABLE barcode (
+        code TEXT PRIMARY KEY,
+        product_id INTEGER NOT NULL REFERENCES product (id) ON DELETE CASCADE)""",
+    "CREATE INDEX barcode_product ON barcode (product_id)",
+    """CREATE TABLE cashier (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('cashier', 'manager', 'admin')),
+        pin_hash TEXT NOT NULL,
+        locale TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL)""",
+    """CREATE TABLE till_session (
+        token TEXT PRIMARY KEY,
+        cashier_id INTEGER NOT NULL REFERENCES cashier (id),
+        created_at TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        ended_at TEXT)""",
+    """CREATE TABLE counter (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL)""",
+    """CREATE TABLE shift (
+        uuid TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        opened_by_id INTEGER NOT NULL REFERENCES cashier (id),
+        opened_at TEXT NOT NULL,
+        opening_float INTEGER NOT NULL CHECK (opening_float >= 0),
+        status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        closed_by_id INTEGER REFERENCES cashier (id),
+        closed_at TEXT,
+        report_json TEXT,
+        UNIQUE (device_id, number))""",
+    "CREATE UNIQUE INDEX shift_one_open_per_device ON shift (device_id) WHERE status = 'open'",
+    """CREATE TRIGGER shift_closed_is_immutable BEFORE UPDATE ON shift
+        WHEN OLD.status = 'closed'
+        BEGIN SELECT RAISE(ABORT, 'shift is closed and cannot change'); END""",
+    """CREATE TRIGGER shift_closed_not_deleted BEFORE DELETE ON shift
+        WHEN OLD.status = 'closed'
+        BEGIN SELECT RAISE(ABORT, 'shift is closed and cannot change'); END""",
+    """CREATE TABLE cash_movement (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        shift_id TEXT NOT NULL REFERENCES shift (uuid),
+        kind TEXT NOT NULL CHECK (kind IN ('in', 'out')),
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        reason TEXT NOT NULL,
+        cashier_id INTEGER NOT NULL REFERENCES cashier (id),
+        approved_by_id INTEGER REFERENCES cashier (id),
+        created_at TEXT NOT NULL)""",
+    """CREATE TRIGGER cash_movement_needs_open_shift BEFORE INSERT ON cash_movement
+        WHEN (SELECT status FROM shift WHERE uuid = NEW.shift_id) <> 'open'
+        BEGIN SELECT RAISE(ABORT, 'shift is closed and cannot change'); END""",
+    """CREATE TRIGGER cash_movement_is_immutable BEFORE UPDATE ON cash_movement
+        BEGIN SELECT RAISE(ABORT, 'cash movements cannot change'); END""",
+    """CREATE TABLE sale (
+        uuid TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'parked', 'completed', 'voided')),
+        cashier_id INTEGER NOT NULL REFERENCES cashier (id),
+        shift_id TEXT REFERENCES shift (uuid),
+        receipt_no TEXT UNIQUE,
+        currency TEXT NOT NULL,
+        tax_mode TEXT NOT NULL,
+        order_discount_kind TEXT CHECK (order_discount_kind IN ('percent', 'amount')),
+        order_discount_value INTEGER,
+        subtotal INTEGER NOT NULL DEFAULT 0,
+        discount_total INTEGER NOT NULL DEFAULT 0,
+        tax_total INTEGER NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL DEFAULT 0,
+        rounding INTEGER NOT NULL DEFAULT 0,
+        paid INTEGER NOT NULL DEFAULT 0,
+        change INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        parked_at TEXT,
+        completed_at TEXT)""",
+    "CREATE UNIQUE INDEX sale_one_open_per_device ON sale (device_id) WHERE status = 'open'",
+    "CREATE INDEX sale_status ON sale (status, completed_at)",
+    "CREATE INDEX sale_shift ON sale (shift_id)",
+    """CREATE TRIGGER sale_finished_is_immutable BEFORE UPDATE ON sale
+        WHEN OLD.status IN ('completed', 'voided')
+        BEGIN SELECT RAISE(ABORT, 'a completed or voided sale cannot change'); END""",
+    """CREATE TRIGGER sale_finished_not_deleted BEFORE DELETE ON sale
+        WHEN OLD.status IN ('completed', 'voided')
+        BEGIN SELECT RAISE(ABORT, 'a completed or voided sale cannot change'); END""",
+    """CREATE TABLE sale_line (
+        id INTEGER PRIMARY KEY,
+        sale_id TEXT NOT NULL REFERENCES sale (uuid) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        product_id INTEGER NOT NULL REFERENCES product (id),
+        sku TEXT NOT NULL,
+        name TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        barcode TEXT,
+        qty_milli INTEGER NOT NULL CHECK (qty_milli > 0),
+        list_price INTEGER NOT NULL,
+        unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
+        price_source TEXT NOT NULL CHECK (price_source IN ('catalog', 'override', 'barcode')),
+        fixed_gross INTEGER,
+        discount_kind TEXT CHECK (discount_kind IN ('percent', 'amount')),
+        discount_value INTEGER,
+        tax_class TEXT NOT NULL,
+        tax_rate_bp INTEGER NOT NULL,
+        cost_price INTEGER,
+        gross INTEGER NOT NULL DEFAULT 0,
+        line_discount INTEGER NOT NULL DEFAULT 0,
+        order_discount INTEGER NOT NULL DEFAULT 0,
+        net INTEGER NOT NULL DEFAULT 0,
+        tax INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE INDEX sale_line_sale ON sale_line (sale_id, position)",
+    "CREATE INDEX sale_line_product ON sale_line (product_id)",
+    """CREATE TRIGGER sale_line_frozen_insert BEFORE INSERT ON sale_line
+        WHEN (SELECT status FROM sale WHERE uuid = NEW.sale_id) IN ('completed', 'voided')
+        BEGIN SELECT RAISE(ABORT, 'a completed or voided sale cannot change'); END""",
+    """CREATE TRIGGER sale_line_frozen_update BEFORE UPDATE ON sale_line
+        WHEN (SELECT status FROM sale WHERE uuid = OLD.sale_id) IN ('completed', 'voided')
+        BEGIN SELECT RAISE(ABORT, 'a completed or voided sale cannot change'); END""",
+    """CREATE TRIGGER sale_line_frozen_delete BEFORE DELETE ON sale_line
+        WHEN (SELECT status FROM sale WHERE uuid = OLD.sale_id) IN ('completed', 'voided')
+        BEGIN SELECT RAISE(ABORT, 'a completed or voided sale cannot change'); END""",
+    """CREATE TABLE payment (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        sale_id TEXT NOT NULL REFERENCES sale (uuid) ON DELETE CASCADE,
+        shift_id TEXT NOT NULL REFERENCES shift (uuid),
+        method TEXT NOT NULL CHECK (method IN ('cash', 'card', 'wechat', 'alipay')),
+        amount INTEGER NOT NULL CHECK (amount >= 0),
+        tendered INTEGER NOT NULL CHECK (tendered >= amount),
+        reference TEXT,
+        cashier_id INTEGER NOT NULL REFERENCES cashier (id),
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX payment_sale ON payment (sale_id)",
+    "CREATE INDEX payment_shift ON payment (shift_id)",
+    """CREATE TRIGGER payment_needs_open_shift BEFORE INSERT ON payment
+        WHEN (SELECT status FROM shift WHERE uuid = NEW.shift_id) <> 'open'
+        BEGIN SELECT RAISE(ABORT, 'shift is closed and cannot change'); END""",
+    """CREATE TRIGGER payment_frozen_insert BEFORE INSERT ON payment
+        WHEN (SELECT status FROM sale WHERE uuid = NEW.sale_id) IN ('completed', 'voided')
+        BEGIN SELECT RAISE(ABORT, 'a completed or voided sale cannot change'); END""",
+    """CREATE TRIGGER payment_is_immutable BEFORE UPDATE ON payment
+        BEGIN SELECT RAISE(ABORT, 'payments cannot change'); END""",
+    """CREATE TRIGGER payment_frozen_delete BEFORE DELETE ON payment
+        WHEN (SELECT status FROM sale WHERE uuid = OLD.sale_id) IN ('completed', 'voided')
+        BEGIN SELECT RAISE(ABORT, 'a completed or voided sale cannot change'); END""",
+    """CREATE TABLE stock_move (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        product_id INTEGER NOT NULL REFERENCES product (id),
+        qty_milli INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        reference TEXT,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX stock_move_product ON stock_move (product_id)",
+    """CREATE TABLE audit_entry (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        cashier_id INTEGER REFERENCES cashier (id),
+        approved_by_id INTEGER REFERENCES cashier (id),
+        subject TEXT,
+        details TEXT NOT NULL DEFAULT '{}')""",
+    "CREATE INDEX audit_entry_time ON audit_entry (created_at)",
+    """CREATE TRIGGER audit_entry_append_only_update BEFORE UPDATE ON audit_entry
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TRIGGER audit_entry_append_only_delete BEFORE DELETE ON audit_entry
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        record_uuid TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        acked_at TEXT)""",
+    "CREATE INDEX outbox_pending ON outbox (seq) WHERE acked_at IS NULL",
+)
+
+# Substring search over product names and SKUs that stays fast at 100,000 products,
+# for Latin and Chinese text alike (trigram tokens; shorter queries use a bounded scan).
+PRODUCT_SEARCH = (
+    """CREATE VIRTUAL TABLE product_search USING fts5(
+        sku, name, content='product', content_rowid='id', tokenize='trigram')""",
+    """CREATE TRIGGER product_search_insert AFTER INSERT ON product BEGIN
+        INSERT INTO product_search (rowid, sku, name) VALUES (NEW.id, NEW.sku, NEW.name);
+    END""",
+    """CREATE TRIGGER product_search_delete AFTER DELETE ON product BEGIN
+        INSERT INTO product_search (product_search, rowid, sku, name)
+            VALUES ('delete', OLD.id, OLD.sku, OLD.name);
+    END""",
+    """CREATE TRIGGER product_search_update AFTER UPDATE OF sku, name ON product BEGIN
+        INSERT INTO product_search (product_search, rowid, sku, name)
+            VALUES ('delete', OLD.id, OLD.sku, OLD.name);
+        INSERT INTO product_search (rowid, sku, name) VALUES (NEW.id, NEW.sku, NEW.name);
+    END""",
+    "INSERT INTO product_search (product_search) VALUES ('rebuild')",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial till schema", INITIAL),
+    Migration(2, "product name and SKU search index", PRODUCT_SEARCH),
+)

@@ -1,0 +1,1 @@
+"""Business rules of the till. Routes call these; these never call routes."""

@@ -1,0 +1,329 @@
+"""The sale in progress: cart lines, discounts, price overrides, park/resume, void.
+
+A sale lives in the database from its first line, so a reload or a crash of the
+browser resumes it exactly. Every change is one transaction that ends with the
+sale's figures recomputed by `pricing.price_cart`.
+"""
+
+from __future__ import annotations
+
+from ..context import TillContext
+from ..errors import Conflict, NotFound, ValidationError
+from ..models import Payment, Product, Sale, SaleLine, Shift
+from ..money import MAX_AMOUNT, MAX_QTY_MILLI, MAX_UNIT_PRICE, BP_ONE, check_amount
+from ..pricing import DISCOUNT_KINDS, Discount, LineIn, price_cart
+from .auth import Actor, Override, authorize
+from .catalog import Resolved, get_product, resolve_code
+from .records import audit, new_uuid
+
+ONE = 1000  # milli-units in one unit
+
+
+# -- reading
+
+def current_shift(ctx: TillContext) -> Shift | None:
+    return Shift.get_or_none((Shift.device_id == ctx.device_id) & (Shift.status == "open"))
+
+
+def require_open_shift(ctx: TillContext) -> Shift:
+    shift = current_shift(ctx)
+    if shift is None:
+        raise Conflict("no shift is open on this till: open a shift with its float first", code="no_open_shift")
+    return shift
+
+
+def current_sale(ctx: TillContext) -> Sale | None:
+    return Sale.get_or_none((Sale.device_id == ctx.device_id) & (Sale.status == "open"))
+
+
+def get_sale(ctx: TillContext, sale_uuid: str) -> Sale:
+    sale = Sale.get_or_none((Sale.uuid == sale_uuid) & (Sale.device_id == ctx.device_id))
+    if sale is None:
+        raise NotFound(f"no sale {sale_uuid} on this till", code="sale_not_found")
+    return sale
+
+
+def lines_of(sale: Sale) -> list[SaleLine]:
+    return list(SaleLine.select().where(SaleLine.sale == sale.uuid).order_by(SaleLine.position))
+
+
+def _editable(ctx: TillContext, sale_uuid: str) -> Sale:
+    """The sale, if its cart may change now (open, and no payment taken yet)."""
+    sale = get_sale(ctx, sale_uuid)
+    if sale.status != "open":
+        raise Conflict(f"sale is {sale.status}, not open", code=f"sale_{sale.status}")
+    if Payment.select().where(Payment.sale == sale.uuid).exists():
+        raise Conflict("payment has started: remove the payments before changing the cart",
+                       code="sale_has_payments")
+    return sale
+
+
+def _line(sale: Sale, line_id) -> SaleLine:
+    line = SaleLine.get_or_none((SaleLine.id == line_id) & (SaleLine.sale == sale.uuid))
+    if line is None:
+        raise NotFound(f"no line {line_id} in this sale", code="line_not_found")
+    return line
+
+
+# -- figures
+
+def recompute(ctx: TillContext, sale: Sale) -> Sale:
+    """Recompute every line's and the sale's figures; write only what changed."""
+    lines = lines_of(sale)
+    order_discount = (Discount(sale.order_discount_kind, sale.order_discount_value)
+                      if sale.order_discount_kind else None)
+    totals = price_cart([_line_in(line) for line in lines], order_discount,
+                        ctx.config.store.tax_mode, ctx.config.store.tax_rounding)
+    if totals.total > MAX_AMOUNT:
+        raise ValidationError(f"the sale total {totals.total} is larger than the till accepts ({MAX_AMOUNT})",
+                              code="amount_overflow")
+    for line, out in zip(lines, totals.lines):
+        figures = {"gross": out.gross, "line_discount": out.line_discount,
+                   "order_discount": out.order_discount, "net": out.net, "tax": out.tax}
+        if any(getattr(line, k) != v for k, v in figures.items()):
+            SaleLine.update(**figures).where(SaleLine.id == line.id).execute()
+    sale.subtotal = totals.subtotal
+    sale.discount_total = totals.discount_total
+    sale.tax_total = totals.tax_total
+    sale.total = totals.total
+    sale.updated_at = ctx.clock()
+    sale.save()
+    return sale
+
+
+def _line_in(line: SaleLine) -> LineIn:
+    discount = Discount(line.discount_kind, line.discount_value) if line.discount_kind else None
+    return LineIn(qty_milli=line.qty_milli, unit_price=line.unit_price, tax_rate_bp=line.tax_rate_bp,
+                  fixed_gross=line.fixed_gross, discount=discount)
+
+
+def _check_qty(qty_milli, unit: str) -> int:
+    if isinstance(qty_milli, bool) or not isinstance(qty_milli, int):
+        raise ValidationError(f"quantity must be a whole number of milli-units, got {qty_milli!r}",
+                              code="invalid_quantity")
+    if qty_milli <= 0:
+        raise ValidationError("quantity must be more than zero (returns are refunds, not negative lines)",
+                              code="invalid_quantity")
+    if qty_milli > MAX_QTY_MILLI:
+        raise ValidationError(f"quantity {qty_milli / ONE:g} is more than one line may hold", code="quantity_overflow")
+    if unit == "each" and qty_milli % ONE:
+        raise ValidationError("this product is sold by the piece: the quantity must be whole",
+                              code="invalid_quantity")
+    return qty_milli
+
+
+def _check_discount(kind, value, base: int, what: str) -> Discount:
+    if kind not in DISCOUNT_KINDS:
+        raise ValidationError(f"discount kind must be 'percent' or 'amount', not {kind!r}", code="invalid_discount")
+    if kind == "percent":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= BP_ONE:
+            raise ValidationError("a percent discount is 1-10000 basis points (1000 = 10 %)", code="invalid_discount")
+    else:
+        check_amount(value, f"{what} discount", minimum=1)
+        if value > base:
+            raise ValidationError(f"{what} discount {value} is more than the amount {base} it applies to",
+                                  code="discount_too_large")
+    return Discount(kind, value)
+
+
+# -- changing the cart
+
+def start_sale(ctx: TillContext, actor: Actor) -> Sale:
+    """The till's open sale, started if there is none."""
+    authorize(ctx, actor, "sale.sell")
+    require_open_shift(ctx)
+    with ctx.transaction():
+        sale = current_sale(ctx)
+        if sale is None:
+            now = ctx.clock()
+            sale = Sale.create(uuid=new_uuid(), device_id=ctx.device_id, cashier=actor.cashier,
+                               shift=current_shift(ctx), currency=ctx.config.store.currency,
+                               tax_mode=ctx.config.store.tax_mode, created_at=now, updated_at=now)
+    return sale
+
+
+def add_item(ctx: TillContext, actor: Actor, sale_uuid: str, *, code: str | None = None,
+             product_id: int | None = None, qty_milli: int | None = None) -> SaleLine:
+    """Add a product by scanned/typed code or by id (quick keys). Returns the line."""
+    authorize(ctx, actor, "sale.sell")
+    if (code is None) == (product_id is None):
+        raise ValidationError("give either a code or a product id", code="invalid")
+    with ctx.transaction():
+        sale = _editable(ctx, sale_uuid)
+        resolved = resolve_code(ctx, code) if code is not None else Resolved(product=get_product(product_id))
+        product = resolved.product
+        if not product.active:
+            raise ValidationError(f"product {product.sku} is not for sale (inactive)", code="product_inactive")
+        qty = resolved.qty_milli or qty_milli
+        if qty is None:
+            if product.unit == "kg" and resolved.fixed_gross is None:
+                raise ValidationError(f"{product.name} is sold by weight: put it on the scale or enter the "
+                                      f"weight in grams", code="weight_required", product_id=product.id)
+            qty = ONE
+        if resolved.fixed_gross is not None and product.unit == "kg" and product.price:
+            qty = max(1, round(resolved.fixed_gross * ONE / product.price))  # weight implied by the label
+        qty = _check_qty(qty, product.unit)
+        if resolved.qty_milli is not None and qty_milli is not None:
+            raise ValidationError("the barcode already carries the weight", code="invalid_quantity")
+        line = _merge_target(sale, product, resolved)
+        if line is not None:
+            line.qty_milli = _check_qty(line.qty_milli + qty, product.unit)
+            line.save()
+        else:
+            position = (SaleLine.select(SaleLine.position).where(SaleLine.sale == sale.uuid)
+                        .order_by(SaleLine.position.desc()).scalar() or 0) + 1
+            line = SaleLine.create(
+                sale=sale.uuid, position=position, product=product.id, sku=product.sku, name=product.name,
+                unit=product.unit, barcode=resolved.barcode, qty_milli=qty, list_price=product.price,
+                unit_price=product.price, fixed_gross=resolved.fixed_gross,
+                price_source="barcode" if resolved.fixed_gross is not None else "catalog",
+                tax_class=product.tax_class_id, tax_rate_bp=product.tax_class.rate_bp,
+                cost_price=product.cost_price)
+        recompute(ctx, sale)
+    return SaleLine.get_by_id(line.id)
+
+
+def _merge_target(sale: Sale, product: Product, resolved: Resolved) -> SaleLine | None:
+    """Another scan of a plain piece item adds to its line instead of a new line."""
+    if product.unit != "each" or resolved.fixed_gross is not None or resolved.qty_milli is not None:
+        return None
+    return (SaleLine.select().where(
+        (SaleLine.sale == sale.uuid) & (SaleLine.product == product.id) & (SaleLine.price_source == "catalog")
+        & (SaleLine.unit_price == product.price) & SaleLine.discount_kind.is_null())
+        .order_by(SaleLine.position.desc()).first())
+
+
+def change_line(ctx: TillContext, actor: Actor, sale_uuid: str, line_id: int, *,
+                qty_milli: int | None = None, unit_price: int | None = None,
+                discount: dict | None = None, clear_discount: bool = False,
+                override: Override | None = None) -> SaleLine:
+    """Change a line's quantity, price (override) or discount; each needs its permission."""
+    approvals = {}
+    if qty_milli is not None:
+        approvals["line.quantity"] = authorize(ctx, actor, "line.quantity", override)
+    if unit_price is not None:
+        approvals["line.price_override"] = authorize(ctx, actor, "line.price_override", override)
+    if discount is not None or clear_discount:
+        approvals["line.discount"] = authorize(ctx, actor, "line.discount", override)
+    if not approvals:
+        raise ValidationError("nothing to change: give qty_milli, unit_price or discount", code="invalid")
+    with ctx.transaction():
+        sale = _editable(ctx, sale_uuid)
+        line = _line(sale, line_id)
+        before = {"qty_milli": line.qty_milli, "unit_price": line.unit_price,
+                  "discount": [line.discount_kind, line.discount_value] if line.discount_kind else None}
+        if qty_milli is not None:
+            if line.fixed_gross is not None:
+                raise Conflict("the quantity of a line priced by its label cannot change: remove it and rescan",
+                               code="fixed_line")
+            line.qty_milli = _check_qty(qty_milli, line.unit)
+        if unit_price is not None:
+            if line.fixed_gross is not None:
+                raise Conflict("this line's price comes from the scale label: remove it and rescan",
+                               code="fixed_line")
+            line.unit_price = check_amount(unit_price, "price", maximum=MAX_UNIT_PRICE)
+            line.price_source = "override" if line.unit_price != line.list_price else "catalog"
+        if clear_discount:
+            line.discount_kind = line.discount_value = None
+        elif discount is not None:
+            gross = _line_in(line).gross
+            applied = _check_discount(discount.get("kind"), discount.get("value"), gross, "line")
+            line.discount_kind, line.discount_value = applied.kind, applied.value
+        if line.discount_kind == "amount" and line.discount_value > _line_in(line).gross:
+            raise ValidationError("the line discount would be more than the line: change the discount first",
+                                  code="discount_too_large")
+        line.save()
+        recompute(ctx, sale)
+        after = {"qty_milli": line.qty_milli, "unit_price": line.unit_price,
+                 "discount": [line.discount_kind, line.discount_value] if line.discount_kind else None}
+        for action, approver in approvals.items():
+            if action == "line.quantity" and approver is None and line.qty_milli >= before["qty_milli"]:
+                continue  # raising a quantity is ordinary selling, not worth an audit entry
+            audit(ctx, action, cashier=actor.cashier, approved_by=approver, subject=sale.uuid,
+                  line_id=line.id, sku=line.sku, before=before, after=after)
+    return SaleLine.get_by_id(line.id)
+
+
+def remove_line(ctx: TillContext, actor: Actor, sale_uuid: str, line_id: int,
+                override: Override | None = None) -> Sale:
+    approver = authorize(ctx, actor, "line.remove", override)
+    with ctx.transaction():
+        sale = _editable(ctx, sale_uuid)
+        line = _line(sale, line_id)
+        audit(ctx, "line.remove", cashier=actor.cashier, approved_by=approver, subject=sale.uuid,
+              sku=line.sku, name=line.name, qty_milli=line.qty_milli, net=line.net)
+        line.delete_instance()
+        recompute(ctx, sale)
+    return sale
+
+
+def set_order_discount(ctx: TillContext, actor: Actor, sale_uuid: str, kind: str | None, value: int | None,
+                       override: Override | None = None) -> Sale:
+    """Set (or with kind None, clear) the discount on the whole order."""
+    approver = authorize(ctx, actor, "order.discount", override)
+    with ctx.transaction():
+        sale = _editable(ctx, sale_uuid)
+        before = [sale.order_discount_kind, sale.order_discount_value] if sale.order_discount_kind else None
+        if kind is None:
+            sale.order_discount_kind = sale.order_discount_value = None
+        else:
+            after_lines = sum(line.gross - line.line_discount for line in lines_of(sale))
+            applied = _check_discount(kind, value, after_lines, "order")
+            sale.order_discount_kind, sale.order_discount_value = applied.kind, applied.value
+        recompute(ctx, sale)
+        audit(ctx, "order.discount", cashier=actor.cashier, approved_by=approver, subject=sale.uuid,
+              before=before, after=[kind, value] if kind else None)
+    return sale
+
+
+def park(ctx: TillContext, actor: Actor, sale_uuid: str) -> Sale:
+    authorize(ctx, actor, "sale.park")
+    with ctx.transaction():
+        sale = _editable(ctx, sale_uuid)
+        if not SaleLine.select().where(SaleLine.sale == sale.uuid).exists():
+            raise Conflict("an empty sale cannot be parked", code="sale_empty")
+        sale.status = "parked"
+        sale.parked_at = sale.updated_at = ctx.clock()
+        sale.save()
+    return sale
+
+
+def resume(ctx: TillContext, actor: Actor, sale_uuid: str) -> Sale:
+    """Make a parked sale the open one again (an empty open sale is dropped for it)."""
+    authorize(ctx, actor, "sale.park")
+    require_open_shift(ctx)
+    with ctx.transaction():
+        sale = get_sale(ctx, sale_uuid)
+        if sale.status != "parked":
+            raise Conflict(f"sale is {sale.status}, not parked", code=f"sale_{sale.status}")
+        open_sale = current_sale(ctx)
+        if open_sale is not None:
+            if SaleLine.select().where(SaleLine.sale == open_sale.uuid).exists():
+                raise Conflict("finish or park the current sale before resuming another", code="sale_in_progress")
+            open_sale.delete_instance()
+        sale.status = "open"
+        sale.parked_at = None
+        sale.cashier = actor.cashier
+        sale.shift = current_shift(ctx)
+        sale.updated_at = ctx.clock()
+        sale.save()
+    return sale
+
+
+def void(ctx: TillContext, actor: Actor, sale_uuid: str, reason: str = "",
+         override: Override | None = None) -> Sale:
+    approver = authorize(ctx, actor, "sale.void", override)
+    with ctx.transaction():
+        sale = get_sale(ctx, sale_uuid)
+        if sale.status not in ("open", "parked"):
+            raise Conflict(f"a {sale.status} sale cannot be voided (refund it instead)", code=f"sale_{sale.status}")
+        if Payment.select().where(Payment.sale == sale.uuid).exists():
+            raise Conflict("payment has started: remove the payments before voiding", code="sale_has_payments")
+        lines = lines_of(sale)
+        sale.status = "voided"
+        sale.updated_at = ctx.clock()
+        sale.save()
+        audit(ctx, "sale.void", cashier=actor.cashier, approved_by=approver, subject=sale.uuid,
+              reason=str(reason)[:200], total=sale.total,
+              lines=[{"sku": line.sku, "qty_milli": line.qty_milli, "net": line.net} for line in lines])
+    return sale

@@ -1,0 +1,63 @@
+"""JSON shapes of the till's records, shared by the API and the outbox."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..context import TillContext
+from ..models import Payment, Sale, SaleLine
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+def tax_bands(lines: list[SaleLine], tax_mode: str) -> list[dict]:
+    """Tax summary for a receipt: per rate, what was paid, the amount without tax, the tax."""
+    bands: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        bands[line.tax_rate_bp][0] += line.net
+        bands[line.tax_rate_bp][1] += line.tax
+    return [{"rate_bp": rate, "net": net, "tax": tax,
+             "taxable": net - tax if tax_mode == "inclusive" else net}
+            for rate, (net, tax) in sorted(bands.items())]
+
+
+def line_view(line: SaleLine) -> dict:
+    return {
+        "id": line.id, "position": line.position, "product_id": line.product_id, "sku": line.sku,
+        "name": line.name, "unit": line.unit, "barcode": line.barcode, "qty_milli": line.qty_milli,
+        "list_price": line.list_price, "unit_price": line.unit_price, "price_source": line.price_source,
+        "discount": {"kind": line.discount_kind, "value": line.discount_value} if line.discount_kind else None,
+        "tax_class": line.tax_class, "tax_rate_bp": line.tax_rate_bp,
+        "gross": line.gross, "line_discount": line.line_discount, "order_discount": line.order_discount,
+        "net": line.net, "tax": line.tax,
+    }
+
+
+def sale_view(ctx: TillContext, sale: Sale) -> dict:
+    from .payments import cash_due, remaining_due
+    from .sales import lines_of
+
+    lines = lines_of(sale)
+    payments = list(Payment.select().where(Payment.sale == sale.uuid).order_by(Payment.id))
+    is_open = sale.status == "open"
+    return {
+        "uuid": sale.uuid, "status": sale.status, "receipt_no": sale.receipt_no,
+        "device_id": sale.device_id, "shift_uuid": sale.shift_id,
+        "cashier": {"code": sale.cashier.code, "name": sale.cashier.name},
+        "currency": sale.currency, "tax_mode": sale.tax_mode,
+        "order_discount": ({"kind": sale.order_discount_kind, "value": sale.order_discount_value}
+                           if sale.order_discount_kind else None),
+        "lines": [line_view(line) for line in lines],
+        "payments": [{"id": p.id, "uuid": p.uuid, "method": p.method, "amount": p.amount,
+                      "tendered": p.tendered, "reference": p.reference, "at": _iso(p.created_at)}
+                     for p in payments],
+        "subtotal": sale.subtotal, "discount_total": sale.discount_total, "tax_total": sale.tax_total,
+        "total": sale.total, "rounding": sale.rounding, "paid": sale.paid, "change": sale.change,
+        "remaining": remaining_due(sale) if is_open else 0,
+        "cash_due": cash_due(ctx, sale) if is_open else 0,
+        "tax_bands": tax_bands(lines, sale.tax_mode),
+        "created_at": _iso(sale.created_at), "parked_at": _iso(sale.parked_at),
+        "completed_at": _iso(sale.completed_at),
+    }
