@@ -46,8 +46,9 @@ def create_app(config: TillConfig | None = None, *, ctx: TillContext | None = No
     config = ctx.config
     app = Flask(__name__)
     app.config.update(SECRET_KEY=_secret_key(config), SESSION_COOKIE_SAMESITE="Strict",
-                      SESSION_COOKIE_HTTPONLY=True, JSON_SORT_KEYS=False)
+                      SESSION_COOKIE_HTTPONLY=True)
     app.json.ensure_ascii = False
+    app.json.sort_keys = False
     app.extensions["fleetpos.till"] = ctx
 
     @app.before_request

@@ -63,8 +63,8 @@ class WeightedLayout:
     value: str = "weight"
 
     def __post_init__(self):
-        if not (self.prefix.isdigit() and 1 <= len(self.prefix) <= 3 and "20" <= self.prefix[:2] <= "29"):
-            raise ValueError(f"prefix {self.prefix!r} must be digits starting 20-29")
+        if not (self.prefix.isdigit() and 1 <= len(self.prefix) <= 3 and self.prefix[0] == "2"):
+            raise ValueError(f"prefix {self.prefix!r} must be 1-3 digits in the in-store range 20-29")
         if self.value not in ("weight", "price"):
             raise ValueError(f"value must be 'weight' or 'price', not {self.value!r}")
         for start, length in ((self.item_start, self.item_length), (self.value_start, self.value_length)):

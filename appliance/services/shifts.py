@@ -73,14 +73,14 @@ def shift_report(ctx: TillContext, shift: Shift) -> dict:
                     fn.SUM(Sale.total), fn.SUM(Sale.rounding), fn.COUNT(Sale.uuid))
         .where((Sale.shift == shift.uuid) & (Sale.status == "completed")).tuples().get())]
     by_method = {method: {"count": 0, "amount": 0} for method in METHODS}
-    for method, n, amount in (Payment.select(Payment.method, Payment.id.count(), Payment.amount.sum())
+    for method, n, amount in (Payment.select(Payment.method, fn.COUNT(Payment.id), fn.SUM(Payment.amount))
                               .join(Sale).where((Payment.shift == shift.uuid) & (Sale.status == "completed"))
                               .group_by(Payment.method).tuples()):
         by_method[method] = {"count": n, "amount": amount}
     cash_in = sum(m.amount for m in shift.cash_movements if m.kind == "in")
     cash_out = sum(m.amount for m in shift.cash_movements if m.kind == "out")
     bands = {}
-    for rate, net, tax_sum in (SaleLine.select(SaleLine.tax_rate_bp, SaleLine.net.sum(), SaleLine.tax.sum())
+    for rate, net, tax_sum in (SaleLine.select(SaleLine.tax_rate_bp, fn.SUM(SaleLine.net), fn.SUM(SaleLine.tax))
                                .join(Sale).where((Sale.shift == shift.uuid) & (Sale.status == "completed"))
                                .group_by(SaleLine.tax_rate_bp).tuples()):
         bands[rate] = {"rate_bp": rate, "net": net, "tax": tax_sum}
