@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from peewee import SQL
 
+from .. import rows
 from ..barcodes import normalize, parse_weighted
 from ..context import TillContext
 from ..errors import NotFound, ValidationError
@@ -130,8 +131,14 @@ def upsert_product(ctx: TillContext, fields: dict) -> Product:
     return product
 
 
+def _product(where: str, *params) -> Product | None:
+    """A product with its tax rate (as .tax_rate_bp), by plain SQL: this is the scan path."""
+    return rows.select_one(Product._meta.database, Product, where, params, alias="p",
+                           join="JOIN tax_class t ON t.code = p.tax_class_id", extra=(("t.rate_bp", "tax_rate_bp"),))
+
+
 def get_product(product_id: int) -> Product:
-    product = Product.get_or_none(Product.id == product_id)
+    product = _product("WHERE p.id = ?", product_id) if isinstance(product_id, int) else None
     if product is None:
         raise NotFound(f"no product with id {product_id}", code="product_not_found")
     return product
@@ -147,12 +154,12 @@ def resolve_code(ctx: TillContext, raw_code: str) -> Resolved:
     if not isinstance(raw_code, str):
         raise ValidationError("the code must be text", code="invalid_barcode")
     code = normalize(raw_code)
-    row = Barcode.select(Barcode, Product).join(Product).where(Barcode.code == code).first()
-    if row is not None:
-        return _sellable(Resolved(product=row.product, barcode=code))
+    product = _product("WHERE p.id = (SELECT product_id FROM barcode WHERE code = ?)", code)
+    if product is not None:
+        return _sellable(Resolved(product=product, barcode=code))
     weighted = parse_weighted(code, ctx.config.weighted_barcodes)
     if weighted is not None:
-        product = Product.get_or_none(Product.scale_code == weighted.item_code)
+        product = _product("WHERE p.scale_code = ?", weighted.item_code)
         if product is None:
             raise NotFound(f"no product has scale item code {weighted.item_code} (from barcode {code})",
                            code="unknown_barcode")
@@ -162,7 +169,7 @@ def resolve_code(ctx: TillContext, raw_code: str) -> Resolved:
             qty = weighted.value if product.unit == "kg" else 1000
             return _sellable(Resolved(product=product, barcode=code, qty_milli=qty))
         return _sellable(Resolved(product=product, barcode=code, fixed_gross=weighted.value))
-    product = Product.get_or_none(Product.sku == code)
+    product = _product("WHERE p.sku = ?", code)
     if product is not None:
         return _sellable(Resolved(product=product))
     raise NotFound(f"unknown barcode or SKU {code}: check the code or add the product",

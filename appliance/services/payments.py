@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from ..context import TillContext
 from ..errors import Conflict, ValidationError
-from ..models import Payment, Sale, SaleLine, StockMove
+from ..models import Payment, Sale
 from ..money import check_amount, round_to_increment
 from .auth import Actor, Override, authorize
-from .records import audit, enqueue, new_uuid, next_number
-from .sales import get_sale, lines_of, require_open_shift
+from .records import audit, db_time, enqueue, iso, new_uuid, next_number
+from .views import tax_bands
+from .sales import get_sale, has_lines, open_shift_uuid
 
 METHODS = ("cash", "card", "wechat", "alipay")
 EXTERNAL_METHODS = ("card", "wechat", "alipay")
@@ -51,8 +52,8 @@ def add_payment(ctx: TillContext, actor: Actor, sale_uuid: str, method: str, amo
         sale = get_sale(ctx, sale_uuid)
         if sale.status != "open":
             raise Conflict(f"sale is {sale.status}: it cannot take a payment", code=f"sale_{sale.status}")
-        shift = require_open_shift(ctx)
-        if not SaleLine.select().where(SaleLine.sale == sale.uuid).exists():
+        shift_uuid = open_shift_uuid(ctx)
+        if not has_lines(ctx, sale.uuid):
             raise Conflict("the sale has no lines to pay for", code="sale_empty")
         remaining = remaining_due(sale)
         rounding = 0
@@ -71,18 +72,23 @@ def add_payment(ctx: TillContext, actor: Actor, sale_uuid: str, method: str, amo
                 raise ValidationError(f"{method} payment {amount} is more than the {remaining} still due",
                                       code="overpayment")
             applied = amount
-        payment = Payment.create(uuid=new_uuid(), sale=sale.uuid, shift=shift.uuid, method=method,
-                                 amount=applied, tendered=amount, reference=reference, cashier=actor.cashier,
-                                 created_at=ctx.clock())
+        now = ctx.clock()
+        payment = Payment(uuid=new_uuid(), sale=sale.uuid, shift=shift_uuid, method=method, amount=applied,
+                          tendered=amount, reference=reference, cashier=actor.cashier.id, created_at=now)
+        payment.id = ctx.sql(
+            "INSERT INTO payment (uuid, sale_id, shift_id, method, amount, tendered, reference, cashier_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (payment.uuid, sale.uuid, shift_uuid, method, applied, amount, reference, actor.cashier.id,
+             db_time(now))).lastrowid
         sale.paid += applied
         if sale.paid >= sale.total + rounding:
-            _complete(ctx, actor, sale, shift, rounding=rounding, change=amount - applied)
+            _complete(ctx, actor, sale, shift_uuid, rounding=rounding, change=amount - applied)
         else:
-            sale.updated_at = ctx.clock()
-            sale.save()
+            sale.updated_at = now
+            ctx.sql("UPDATE sale SET paid = ?, updated_at = ? WHERE uuid = ?",
+                               (sale.paid, db_time(now), sale.uuid))
     if sale.status == "completed":
-        ctx.events.emit("sale.completed", sale_uuid=sale.uuid, receipt_no=sale.receipt_no,
-                        change=sale.change, cash=any(p.method == "cash" for p in sale.payments))
+        ctx.events.emit("sale.completed", sale_uuid=sale.uuid, receipt_no=sale.receipt_no, change=sale.change)
     return sale, payment
 
 
@@ -106,57 +112,59 @@ def remove_payment(ctx: TillContext, actor: Actor, sale_uuid: str, payment_id: i
     return sale
 
 
-def _complete(ctx: TillContext, actor: Actor, sale: Sale, shift, *, rounding: int, change: int) -> None:
+_LINE_RECORD = ("position", "product_id", "sku", "name", "unit", "barcode", "qty_milli", "list_price", "unit_price",
+                "price_source", "discount_kind", "discount_value", "tax_class", "tax_rate_bp", "cost_price", "gross",
+                "line_discount", "order_discount", "net", "tax")
+_LINE_RECORD_SQL = f"SELECT {', '.join(_LINE_RECORD)} FROM sale_line WHERE sale_id = ? ORDER BY position"
+
+
+def _complete(ctx: TillContext, actor: Actor, sale: Sale, shift_uuid: str, *, rounding: int, change: int) -> None:
     """Inside the settling payment's transaction: freeze the sale and write what follows."""
     now = ctx.clock()
+    stamp = db_time(now)
     number = next_number(ctx, f"receipt:{ctx.device_id}")
     sale.receipt_no = f"{ctx.device_id}-{number:06d}"
     sale.status = "completed"
     sale.completed_at = sale.updated_at = now
-    sale.shift = shift.uuid
+    sale.shift = shift_uuid
     sale.rounding = rounding
     sale.change = change
     sale.cashier = actor.cashier
-    sale.save()
-    lines = lines_of(sale)
-    moves = [{"uuid": new_uuid(), "product": line.product_id, "qty_milli": -line.qty_milli, "kind": "sale",
-              "reference": sale.uuid, "created_at": now} for line in lines]
-    if moves:
-        StockMove.insert_many(moves).execute()
+    ctx.sql("UPDATE sale SET status = 'completed', receipt_no = ?, completed_at = ?, updated_at = ?, shift_id = ?, "
+            "rounding = ?, paid = ?, change = ?, cashier_id = ? WHERE uuid = ?",
+            (sale.receipt_no, stamp, stamp, shift_uuid, rounding, sale.paid, change, actor.cashier.id, sale.uuid))
+    lines = [dict(zip(_LINE_RECORD, row)) for row in ctx.sql(_LINE_RECORD_SQL, (sale.uuid,))]
+    moves = [(new_uuid(), line["product_id"], -line["qty_milli"], "sale", sale.uuid, stamp) for line in lines]
+    ctx.db.connection().executemany(
+        "INSERT INTO stock_move (uuid, product_id, qty_milli, kind, reference, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        moves)
     audit(ctx, "sale.complete", cashier=actor.cashier, subject=sale.uuid, receipt_no=sale.receipt_no,
           total=sale.total, paid=sale.paid)
-    enqueue(ctx, "sale", sale.uuid, sale_record(sale, lines, moves))
+    enqueue(ctx, "sale", sale.uuid, sale_record(ctx, sale, lines, moves))
 
 
-def sale_record(sale: Sale, lines: list[SaleLine], moves: list[dict]) -> dict:
+def sale_record(ctx: TillContext, sale: Sale, lines: list[dict], moves: list[tuple]) -> dict:
     """The completed sale as head office stores it (outbox payload, docs/api.md)."""
-    from .views import tax_bands
-
+    pays = ctx.sql("SELECT uuid, method, amount, tendered, reference, created_at FROM payment "
+                   "WHERE sale_id = ? ORDER BY id", (sale.uuid,)).fetchall()
+    for line in lines:
+        kind, value = line.pop("discount_kind"), line.pop("discount_value")
+        line["discount"] = {"kind": kind, "value": value} if kind else None
     return {
         "receipt_no": sale.receipt_no,
         "shift_uuid": sale.shift_id,
         "cashier": sale.cashier.code,
-        "created_at": sale.created_at.isoformat() + "Z",
-        "completed_at": sale.completed_at.isoformat() + "Z",
+        "created_at": iso(sale.created_at),
+        "completed_at": iso(sale.completed_at),
         "currency": sale.currency,
         "tax_mode": sale.tax_mode,
         "order_discount": ({"kind": sale.order_discount_kind, "value": sale.order_discount_value}
                            if sale.order_discount_kind else None),
         "subtotal": sale.subtotal, "discount_total": sale.discount_total, "tax_total": sale.tax_total,
         "total": sale.total, "rounding": sale.rounding, "paid": sale.paid, "change": sale.change,
-        "lines": [{
-            "position": line.position, "product_id": line.product_id, "sku": line.sku, "name": line.name,
-            "unit": line.unit, "barcode": line.barcode, "qty_milli": line.qty_milli,
-            "list_price": line.list_price, "unit_price": line.unit_price, "price_source": line.price_source,
-            "discount": {"kind": line.discount_kind, "value": line.discount_value} if line.discount_kind else None,
-            "tax_class": line.tax_class, "tax_rate_bp": line.tax_rate_bp, "cost_price": line.cost_price,
-            "gross": line.gross, "line_discount": line.line_discount, "order_discount": line.order_discount,
-            "net": line.net, "tax": line.tax,
-        } for line in lines],
-        "payments": [{"uuid": p.uuid, "method": p.method, "amount": p.amount, "tendered": p.tendered,
-                      "reference": p.reference, "at": p.created_at.isoformat() + "Z"}
-                     for p in Payment.select().where(Payment.sale == sale.uuid).order_by(Payment.id)],
-        "tax_bands": tax_bands(lines, sale.tax_mode),
-        "stock_moves": [{"uuid": m["uuid"], "product_id": m["product"], "qty_milli": m["qty_milli"]}
-                        for m in moves],
+        "lines": lines,
+        "payments": [{"uuid": p[0], "method": p[1], "amount": p[2], "tendered": p[3], "reference": p[4],
+                      "at": p[5].replace(" ", "T") + "Z"} for p in pays],
+        "tax_bands": tax_bands([(line["tax_rate_bp"], line["net"], line["tax"]) for line in lines], sale.tax_mode),
+        "stock_moves": [{"uuid": m[0], "product_id": m[1], "qty_milli": m[2]} for m in moves],
     }

@@ -7,14 +7,15 @@ sale's figures recomputed by `pricing.price_cart`.
 
 from __future__ import annotations
 
+from .. import rows
 from ..context import TillContext
 from ..errors import Conflict, NotFound, ValidationError
-from ..models import Payment, Product, Sale, SaleLine, Shift
+from ..models import Product, Sale, SaleLine, Shift
 from ..money import MAX_AMOUNT, MAX_QTY_MILLI, MAX_UNIT_PRICE, BP_ONE, check_amount
 from ..pricing import DISCOUNT_KINDS, Discount, LineIn, price_cart
 from .auth import Actor, Override, authorize
 from .catalog import Resolved, get_product, resolve_code
-from .records import audit, new_uuid
+from .records import audit, db_time, new_uuid
 
 ONE = 1000  # milli-units in one unit
 
@@ -22,7 +23,7 @@ ONE = 1000  # milli-units in one unit
 # -- reading
 
 def current_shift(ctx: TillContext) -> Shift | None:
-    return Shift.get_or_none((Shift.device_id == ctx.device_id) & (Shift.status == "open"))
+    return rows.select_one(ctx.db, Shift, "WHERE device_id = ? AND status = 'open'", (ctx.device_id,))
 
 
 def require_open_shift(ctx: TillContext) -> Shift:
@@ -32,19 +33,35 @@ def require_open_shift(ctx: TillContext) -> Shift:
     return shift
 
 
+def open_shift_uuid(ctx: TillContext) -> str:
+    """The open shift's id, or Conflict: the cheap form of require_open_shift for the payment path."""
+    row = ctx.sql("SELECT uuid FROM shift WHERE device_id = ? AND status = 'open'", (ctx.device_id,)).fetchone()
+    if row is None:
+        raise Conflict("no shift is open on this till: open a shift with its float first", code="no_open_shift")
+    return row[0]
+
+
 def current_sale(ctx: TillContext) -> Sale | None:
-    return Sale.get_or_none((Sale.device_id == ctx.device_id) & (Sale.status == "open"))
+    return rows.select_one(ctx.db, Sale, "WHERE device_id = ? AND status = 'open'", (ctx.device_id,))
 
 
 def get_sale(ctx: TillContext, sale_uuid: str) -> Sale:
-    sale = Sale.get_or_none((Sale.uuid == sale_uuid) & (Sale.device_id == ctx.device_id))
+    sale = rows.select_one(ctx.db, Sale, "WHERE uuid = ? AND device_id = ?", (sale_uuid, ctx.device_id))
     if sale is None:
         raise NotFound(f"no sale {sale_uuid} on this till", code="sale_not_found")
     return sale
 
 
 def lines_of(sale: Sale) -> list[SaleLine]:
-    return list(SaleLine.select().where(SaleLine.sale == sale.uuid).order_by(SaleLine.position))
+    return rows.select(SaleLine._meta.database, SaleLine, "WHERE sale_id = ? ORDER BY position", (sale.uuid,))
+
+
+def has_payments(ctx: TillContext, sale_uuid: str) -> bool:
+    return ctx.sql("SELECT 1 FROM payment WHERE sale_id = ? LIMIT 1", (sale_uuid,)).fetchone() is not None
+
+
+def has_lines(ctx: TillContext, sale_uuid: str) -> bool:
+    return ctx.sql("SELECT 1 FROM sale_line WHERE sale_id = ? LIMIT 1", (sale_uuid,)).fetchone() is not None
 
 
 def _editable(ctx: TillContext, sale_uuid: str) -> Sale:
@@ -52,14 +69,14 @@ def _editable(ctx: TillContext, sale_uuid: str) -> Sale:
     sale = get_sale(ctx, sale_uuid)
     if sale.status != "open":
         raise Conflict(f"sale is {sale.status}, not open", code=f"sale_{sale.status}")
-    if Payment.select().where(Payment.sale == sale.uuid).exists():
+    if has_payments(ctx, sale.uuid):
         raise Conflict("payment has started: remove the payments before changing the cart",
                        code="sale_has_payments")
     return sale
 
 
 def _line(sale: Sale, line_id) -> SaleLine:
-    line = SaleLine.get_or_none((SaleLine.id == line_id) & (SaleLine.sale == sale.uuid))
+    line = rows.select_one(SaleLine._meta.database, SaleLine, "WHERE id = ? AND sale_id = ?", (line_id, sale.uuid))
     if line is None:
         raise NotFound(f"no line {line_id} in this sale", code="line_not_found")
     return line
@@ -67,27 +84,39 @@ def _line(sale: Sale, line_id) -> SaleLine:
 
 # -- figures
 
+_FIGURES = "id, qty_milli, unit_price, tax_rate_bp, fixed_gross, discount_kind, discount_value, " \
+           "gross, line_discount, order_discount, net, tax"
+
+
 def recompute(ctx: TillContext, sale: Sale) -> Sale:
     """Recompute every line's and the sale's figures; write only what changed."""
-    lines = lines_of(sale)
+    found = ctx.sql(f"SELECT {_FIGURES} FROM sale_line WHERE sale_id = ? ORDER BY position",
+                              (sale.uuid,)).fetchall()
     order_discount = (Discount(sale.order_discount_kind, sale.order_discount_value)
                       if sale.order_discount_kind else None)
-    totals = price_cart([_line_in(line) for line in lines], order_discount,
-                        ctx.config.store.tax_mode, ctx.config.store.tax_rounding)
+    totals = price_cart([LineIn(qty_milli=r[1], unit_price=r[2], tax_rate_bp=r[3], fixed_gross=r[4],
+                                discount=Discount(r[5], r[6]) if r[5] else None) for r in found],
+                        order_discount, ctx.config.store.tax_mode, ctx.config.store.tax_rounding)
     if totals.total > MAX_AMOUNT:
         raise ValidationError(f"the sale total {totals.total} is larger than the till accepts ({MAX_AMOUNT})",
                               code="amount_overflow")
-    for line, out in zip(lines, totals.lines):
-        figures = {"gross": out.gross, "line_discount": out.line_discount,
-                   "order_discount": out.order_discount, "net": out.net, "tax": out.tax}
-        if any(getattr(line, k) != v for k, v in figures.items()):
-            SaleLine.update(**figures).where(SaleLine.id == line.id).execute()
+    changed = [(o.gross, o.line_discount, o.order_discount, o.net, o.tax, r[0])
+               for r, o in zip(found, totals.lines) if r[7:12] != (o.gross, o.line_discount, o.order_discount,
+                                                                  o.net, o.tax)]
+    if changed:
+        ctx.db.connection().executemany(
+            "UPDATE sale_line SET gross = ?, line_discount = ?, order_discount = ?, net = ?, tax = ? "
+            "WHERE id = ?", changed)
     sale.subtotal = totals.subtotal
     sale.discount_total = totals.discount_total
     sale.tax_total = totals.tax_total
     sale.total = totals.total
     sale.updated_at = ctx.clock()
-    sale.save()
+    ctx.sql(
+        "UPDATE sale SET subtotal = ?, discount_total = ?, tax_total = ?, total = ?, "
+        "order_discount_kind = ?, order_discount_value = ?, updated_at = ? WHERE uuid = ?",
+        (sale.subtotal, sale.discount_total, sale.tax_total, sale.total, sale.order_discount_kind,
+         sale.order_discount_value, db_time(sale.updated_at), sale.uuid))
     return sale
 
 
@@ -154,6 +183,8 @@ def add_item(ctx: TillContext, actor: Actor, sale_uuid: str, *, code: str | None
         product = resolved.product
         if not product.active:
             raise ValidationError(f"product {product.sku} is not for sale (inactive)", code="product_inactive")
+        if resolved.qty_milli is not None and qty_milli is not None:
+            raise ValidationError("the barcode already carries the weight", code="invalid_quantity")
         qty = resolved.qty_milli or qty_milli
         if qty is None:
             if product.unit == "kg" and resolved.fixed_gross is None:
@@ -163,34 +194,33 @@ def add_item(ctx: TillContext, actor: Actor, sale_uuid: str, *, code: str | None
         if resolved.fixed_gross is not None and product.unit == "kg" and product.price:
             qty = max(1, round(resolved.fixed_gross * ONE / product.price))  # weight implied by the label
         qty = _check_qty(qty, product.unit)
-        if resolved.qty_milli is not None and qty_milli is not None:
-            raise ValidationError("the barcode already carries the weight", code="invalid_quantity")
-        line = _merge_target(sale, product, resolved)
-        if line is not None:
-            line.qty_milli = _check_qty(line.qty_milli + qty, product.unit)
-            line.save()
+        merge = _merge_target(ctx, sale, product, resolved)
+        if merge is not None:
+            line_id, current = merge
+            ctx.sql("UPDATE sale_line SET qty_milli = ? WHERE id = ?",
+                               (_check_qty(current + qty, product.unit), line_id))
         else:
-            position = (SaleLine.select(SaleLine.position).where(SaleLine.sale == sale.uuid)
-                        .order_by(SaleLine.position.desc()).scalar() or 0) + 1
-            line = SaleLine.create(
-                sale=sale.uuid, position=position, product=product.id, sku=product.sku, name=product.name,
-                unit=product.unit, barcode=resolved.barcode, qty_milli=qty, list_price=product.price,
-                unit_price=product.price, fixed_gross=resolved.fixed_gross,
-                price_source="barcode" if resolved.fixed_gross is not None else "catalog",
-                tax_class=product.tax_class_id, tax_rate_bp=product.tax_class.rate_bp,
-                cost_price=product.cost_price)
+            position = ctx.sql("SELECT COALESCE(MAX(position), 0) + 1 FROM sale_line WHERE sale_id = ?",
+                                          (sale.uuid,)).fetchone()[0]
+            line_id = ctx.sql(
+                "INSERT INTO sale_line (sale_id, position, product_id, sku, name, unit, barcode, qty_milli, "
+                "list_price, unit_price, price_source, fixed_gross, tax_class, tax_rate_bp, cost_price) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sale.uuid, position, product.id, product.sku, product.name, product.unit, resolved.barcode, qty,
+                 product.price, product.price, "barcode" if resolved.fixed_gross is not None else "catalog",
+                 resolved.fixed_gross, product.tax_class_id, product.tax_rate_bp, product.cost_price)).lastrowid
         recompute(ctx, sale)
-    return SaleLine.get_by_id(line.id)
+        return _line(sale, line_id)
 
 
-def _merge_target(sale: Sale, product: Product, resolved: Resolved) -> SaleLine | None:
-    """Another scan of a plain piece item adds to its line instead of a new line."""
+def _merge_target(ctx: TillContext, sale: Sale, product: Product, resolved: Resolved) -> tuple[int, int] | None:
+    """Another scan of a plain piece item adds to its line instead of a new line: (line id, qty)."""
     if product.unit != "each" or resolved.fixed_gross is not None or resolved.qty_milli is not None:
         return None
-    return (SaleLine.select().where(
-        (SaleLine.sale == sale.uuid) & (SaleLine.product == product.id) & (SaleLine.price_source == "catalog")
-        & (SaleLine.unit_price == product.price) & SaleLine.discount_kind.is_null())
-        .order_by(SaleLine.position.desc()).first())
+    return ctx.sql(
+        "SELECT id, qty_milli FROM sale_line WHERE sale_id = ? AND product_id = ? AND price_source = 'catalog' "
+        "AND unit_price = ? AND discount_kind IS NULL ORDER BY position DESC LIMIT 1",
+        (sale.uuid, product.id, product.price)).fetchone()
 
 
 def change_line(ctx: TillContext, actor: Actor, sale_uuid: str, line_id: int, *,
@@ -280,7 +310,7 @@ def park(ctx: TillContext, actor: Actor, sale_uuid: str) -> Sale:
     authorize(ctx, actor, "sale.park")
     with ctx.transaction():
         sale = _editable(ctx, sale_uuid)
-        if not SaleLine.select().where(SaleLine.sale == sale.uuid).exists():
+        if not has_lines(ctx, sale.uuid):
             raise Conflict("an empty sale cannot be parked", code="sale_empty")
         sale.status = "parked"
         sale.parked_at = sale.updated_at = ctx.clock()
@@ -298,7 +328,7 @@ def resume(ctx: TillContext, actor: Actor, sale_uuid: str) -> Sale:
             raise Conflict(f"sale is {sale.status}, not parked", code=f"sale_{sale.status}")
         open_sale = current_sale(ctx)
         if open_sale is not None:
-            if SaleLine.select().where(SaleLine.sale == open_sale.uuid).exists():
+            if has_lines(ctx, open_sale.uuid):
                 raise Conflict("finish or park the current sale before resuming another", code="sale_in_progress")
             open_sale.delete_instance()
         sale.status = "open"
@@ -317,7 +347,7 @@ def void(ctx: TillContext, actor: Actor, sale_uuid: str, reason: str = "",
         sale = get_sale(ctx, sale_uuid)
         if sale.status not in ("open", "parked"):
             raise Conflict(f"a {sale.status} sale cannot be voided (refund it instead)", code=f"sale_{sale.status}")
-        if Payment.select().where(Payment.sale == sale.uuid).exists():
+        if has_payments(ctx, sale.uuid):
             raise Conflict("payment has started: remove the payments before voiding", code="sale_has_payments")
         lines = lines_of(sale)
         sale.status = "voided"

@@ -12,12 +12,13 @@ def _iso(value):
     return value.isoformat() + "Z" if value else None
 
 
-def tax_bands(lines: list[SaleLine], tax_mode: str) -> list[dict]:
-    """Tax summary for a receipt: per rate, what was paid, the amount without tax, the tax."""
+def tax_bands(figures, tax_mode: str) -> list[dict]:
+    """Tax summary for a receipt from (rate_bp, net, tax) per line: per rate, what was
+    paid, the amount without tax, and the tax."""
     bands: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for line in lines:
-        bands[line.tax_rate_bp][0] += line.net
-        bands[line.tax_rate_bp][1] += line.tax
+    for rate_bp, net, tax in figures:
+        bands[rate_bp][0] += net
+        bands[rate_bp][1] += tax
     return [{"rate_bp": rate, "net": net, "tax": tax,
              "taxable": net - tax if tax_mode == "inclusive" else net}
             for rate, (net, tax) in sorted(bands.items())]
@@ -57,7 +58,7 @@ def sale_view(ctx: TillContext, sale: Sale) -> dict:
         "total": sale.total, "rounding": sale.rounding, "paid": sale.paid, "change": sale.change,
         "remaining": remaining_due(sale) if is_open else 0,
         "cash_due": cash_due(ctx, sale) if is_open else 0,
-        "tax_bands": tax_bands(lines, sale.tax_mode),
+        "tax_bands": tax_bands([(line.tax_rate_bp, line.net, line.tax) for line in lines], sale.tax_mode),
         "created_at": _iso(sale.created_at), "parked_at": _iso(sale.parked_at),
         "completed_at": _iso(sale.completed_at),
     }
