@@ -39,7 +39,10 @@ def open_till(config: TillConfig, clock=None) -> TillContext:
     return ctx
 
 
-def create_app(config: TillConfig | None = None, *, ctx: TillContext | None = None) -> Flask:
+def create_app(config: TillConfig | None = None, *, ctx: TillContext | None = None,
+               extensions=()) -> Flask:
+    """The till's app. `extensions` are callables (app, ctx) that add to it: the kiosk UI,
+    the hardware wiring (the `fleetpos till` command passes them)."""
     if ctx is None:
         config = config or load_config(os.environ.get("FLEETPOS_CONFIG"))
         ctx = open_till(config)
@@ -92,4 +95,6 @@ def create_app(config: TillConfig | None = None, *, ctx: TillContext | None = No
     from .api import admin, auth, catalog, sales, shifts
     for module in (auth, catalog, sales, shifts, admin):
         app.register_blueprint(module.bp)
+    for hook in extensions:
+        hook(app, ctx)
     return app
