@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from peewee import (AutoField, BooleanField, CharField, DateTimeField, ForeignKeyField,
+from peewee import (AutoField, BooleanField, CharField, CompositeKey, DateTimeField, ForeignKeyField,
                     IntegerField, Model, TextField)
 
 
@@ -57,6 +57,7 @@ class Product(BaseModel):
     scale_code = CharField(null=True, unique=True)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=utcnow)
+    low_stock_milli = IntegerField(null=True)
 
 
 class Barcode(BaseModel):
@@ -115,6 +116,54 @@ class CashMovement(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+class MemberTier(BaseModel):
+    code = CharField(primary_key=True)
+    name = CharField()
+    rank = IntegerField(unique=True)
+    discount_bp = IntegerField(default=0)
+    min_spend = IntegerField(default=0)
+
+
+class Member(BaseModel):
+    id = AutoField()
+    uuid = CharField(unique=True)
+    card_no = CharField(unique=True)
+    phone = CharField(null=True, unique=True)
+    name = CharField()
+    tier = ForeignKeyField(MemberTier, backref="members")
+    points = IntegerField(default=0)
+    total_spend = IntegerField(default=0)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class PointsMove(BaseModel):
+    id = AutoField()
+    uuid = CharField(unique=True)
+    member = ForeignKeyField(Member, backref="points_moves")
+    delta = IntegerField()
+    kind = CharField()
+    reference = CharField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Promotion(BaseModel):
+    code = CharField(primary_key=True)
+    name = CharField()
+    kind = CharField()
+    params = JSONField()
+    member_only = BooleanField(default=False)
+    starts_at = DateTimeField(null=True)
+    ends_at = DateTimeField(null=True)
+    days_of_week = CharField(default="")
+    stores = JSONField(default=list)
+    combinable = BooleanField(default=True)
+    priority = IntegerField(default=100)
+    active = BooleanField(default=True)
+    updated_at = DateTimeField(default=utcnow)
+
+
 class Sale(BaseModel):
     uuid = CharField(primary_key=True)
     device_id = CharField()
@@ -137,6 +186,13 @@ class Sale(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     parked_at = DateTimeField(null=True)
     completed_at = DateTimeField(null=True)
+    member = ForeignKeyField(Member, null=True, backref="sales")
+    promo_discount = IntegerField(default=0)
+    member_discount = IntegerField(default=0)
+    points_redeemed = IntegerField(default=0)
+    points_discount = IntegerField(default=0)
+    points_earned = IntegerField(default=0)
+    promotions = JSONField(null=True)
 
 
 class SaleLine(BaseModel):
@@ -163,6 +219,9 @@ class SaleLine(BaseModel):
     order_discount = IntegerField(default=0)
     net = IntegerField(default=0)
     tax = IntegerField(default=0)
+    category_id = IntegerField(null=True)
+    promo_discount = IntegerField(default=0)
+    promotions = JSONField(null=True)
 
 
 class Payment(BaseModel):
@@ -186,6 +245,84 @@ class StockMove(BaseModel):
     kind = CharField()
     reference = CharField(null=True)
     created_at = DateTimeField(default=utcnow)
+    reason = CharField(null=True)
+    cost_price = IntegerField(null=True)
+
+
+class Refund(BaseModel):
+    uuid = CharField(primary_key=True)
+    device_id = CharField()
+    number = CharField(unique=True)
+    sale = ForeignKeyField(Sale, null=True, backref="refunds")
+    shift = ForeignKeyField(Shift, backref="refunds")
+    cashier = ForeignKeyField(Cashier, backref="+")
+    approved_by = ForeignKeyField(Cashier, null=True, backref="+")
+    member = ForeignKeyField(Member, null=True, backref="refunds")
+    reason = CharField()
+    total = IntegerField()
+    tax_total = IntegerField()
+    rounding = IntegerField(default=0)
+    payout = IntegerField()
+    points_reversed = IntegerField(default=0)
+    points_returned = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+
+class RefundLine(BaseModel):
+    id = AutoField()
+    refund = ForeignKeyField(Refund, backref="lines")
+    sale_line = ForeignKeyField(SaleLine, null=True, backref="refund_lines")
+    product = ForeignKeyField(Product, backref="+")
+    sku = CharField()
+    name = CharField()
+    qty_milli = IntegerField()
+    amount = IntegerField()
+    tax = IntegerField()
+    tax_rate_bp = IntegerField()
+    restock = BooleanField(default=True)
+
+
+class RefundPayment(BaseModel):
+    id = AutoField()
+    refund = ForeignKeyField(Refund, backref="payments")
+    method = CharField()
+    amount = IntegerField()
+    reference = CharField(null=True)
+
+
+class StockLevel(BaseModel):
+    product = ForeignKeyField(Product, primary_key=True, backref="+", on_delete="CASCADE")
+    qty_milli = IntegerField(default=0)
+
+
+class GoodsReceipt(BaseModel):
+    uuid = CharField(primary_key=True)
+    number = CharField(unique=True)
+    supplier = CharField()
+    reference = CharField(null=True)
+    cashier = ForeignKeyField(Cashier, backref="+")
+    created_at = DateTimeField(default=utcnow)
+
+
+class StockTake(BaseModel):
+    uuid = CharField(primary_key=True)
+    status = CharField(default="open")
+    note = CharField(null=True)
+    created_by = ForeignKeyField(Cashier, backref="+")
+    created_at = DateTimeField(default=utcnow)
+    finished_by = ForeignKeyField(Cashier, null=True, backref="+")
+    finished_at = DateTimeField(null=True)
+    report = JSONField(null=True)
+
+
+class StockTakeLine(BaseModel):
+    stock_take = ForeignKeyField(StockTake, backref="lines")
+    product = ForeignKeyField(Product, backref="+")
+    counted_milli = IntegerField()
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        primary_key = CompositeKey("stock_take", "product")
 
 
 class AuditEntry(BaseModel):
@@ -209,4 +346,6 @@ class Outbox(BaseModel):
 
 
 MODELS = [TaxClass, Category, Product, Barcode, Cashier, TillSession, Counter, Shift,
-          CashMovement, Sale, SaleLine, Payment, StockMove, AuditEntry, Outbox]
+          CashMovement, MemberTier, Member, PointsMove, Promotion, Sale, SaleLine, Payment, StockMove,
+          Refund, RefundLine, RefundPayment, StockLevel, GoodsReceipt, StockTake, StockTakeLine,
+          AuditEntry, Outbox]

@@ -4,8 +4,10 @@ No database here, so every rule can be checked on its own (see the property test
 The order of operations, for each line:
 
     gross     = unit price x quantity (or the price a priced barcode carries)
-    after     = gross - line discount
-    net       = after - its share of the order discount (shares add up exactly)
+    after     = gross - promotion discount (from the promotions engine) - line discount
+    net       = after - its shares of the order-level discounts, applied in turn
+                (spend & save, member tier, points, the cashier's order discount);
+                each discount's shares add up to it exactly
     tax       = tax contained in net (tax-inclusive) or added on net (tax-exclusive)
 
 Taxes are rounded per line (`line`) or per rate over the whole order and then spread
@@ -42,6 +44,7 @@ class LineIn:
     tax_rate_bp: int
     fixed_gross: int | None = None
     discount: Discount | None = None
+    promo_discount: int = 0
 
     @property
     def gross(self) -> int:
@@ -53,6 +56,7 @@ class LineIn:
 @dataclass(frozen=True)
 class LineOut:
     gross: int
+    promo_discount: int
     line_discount: int
     order_discount: int
     net: int
@@ -71,8 +75,10 @@ class TaxBand:
 class CartTotals:
     lines: tuple[LineOut, ...]
     subtotal: int  # sum of gross
+    promo_discounts: int  # line-level promotions
     line_discounts: int
-    order_discount: int
+    order_discount: int  # all order-level discounts
+    order_discount_parts: tuple[int, ...]  # each order-level discount, in the order given
     net_total: int
     tax_total: int
     total: int  # amount due before any cash rounding
@@ -80,7 +86,7 @@ class CartTotals:
 
     @property
     def discount_total(self) -> int:
-        return self.line_discounts + self.order_discount
+        return self.promo_discounts + self.line_discounts + self.order_discount
 
 
 def line_tax(net: int, rate_bp: int, tax_mode: str) -> int:
@@ -89,19 +95,28 @@ def line_tax(net: int, rate_bp: int, tax_mode: str) -> int:
     return div_round(net * rate_bp, BP_ONE)
 
 
-def price_cart(lines: list[LineIn], order_discount: Discount | None,
-               tax_mode: str, tax_rounding: str) -> CartTotals:
+def price_cart(lines: list[LineIn], order_discounts, tax_mode: str, tax_rounding: str) -> CartTotals:
+    """Figures for a cart. `order_discounts` is None, one Discount, or a sequence of them
+    (None entries are skipped) applied one after another on what remains."""
     if tax_mode not in TAX_MODES:
         raise ValueError(f"tax_mode must be one of {TAX_MODES}")
     if tax_rounding not in TAX_ROUNDINGS:
         raise ValueError(f"tax_rounding must be one of {TAX_ROUNDINGS}")
+    if order_discounts is None or isinstance(order_discounts, Discount):
+        order_discounts = [order_discounts]
     gross = [line.gross for line in lines]
-    line_disc = [line.discount.amount_on(g) if line.discount else 0 for line, g in zip(lines, gross)]
-    after = [g - d for g, d in zip(gross, line_disc)]
-    after_sum = sum(after)
-    order_amount = order_discount.amount_on(after_sum) if order_discount else 0
-    order_shares = allocate(order_amount, after) if lines else []
-    nets = [a - s for a, s in zip(after, order_shares)]
+    promo = [min(line.promo_discount, g) for line, g in zip(lines, gross)]
+    line_disc = [line.discount.amount_on(g - p) if line.discount else 0 for line, g, p in zip(lines, gross, promo)]
+    nets = [g - p - d for g, p, d in zip(gross, promo, line_disc)]
+    shares = [0] * len(lines)
+    parts = []
+    for discount in order_discounts:
+        amount = discount.amount_on(sum(nets)) if discount is not None and lines else 0
+        parts.append(amount)
+        for i, share in enumerate(allocate(amount, nets) if amount else ()):
+            nets[i] -= share
+            shares[i] += share
+    order_amount = sum(parts)
 
     rates = sorted({line.tax_rate_bp for line in lines})
     taxes = [0] * len(lines)
@@ -126,10 +141,12 @@ def price_cart(lines: list[LineIn], order_discount: Discount | None,
     tax_total = sum(taxes)
     total = net_total if tax_mode == "inclusive" else net_total + tax_total
     return CartTotals(
-        lines=tuple(LineOut(g, d, s, n, t) for g, d, s, n, t in zip(gross, line_disc, order_shares, nets, taxes)),
+        lines=tuple(LineOut(g, p, d, s, n, t) for g, p, d, s, n, t in zip(gross, promo, line_disc, shares, nets, taxes)),
         subtotal=sum(gross),
+        promo_discounts=sum(promo),
         line_discounts=sum(line_disc),
         order_discount=order_amount,
+        order_discount_parts=tuple(parts),
         net_total=net_total,
         tax_total=tax_total,
         total=total,

@@ -247,7 +247,175 @@ PRODUCT_SEARCH = (
     "INSERT INTO product_search (product_search) VALUES ('rebuild')",
 )
 
+
+# Promotions, members and points, refunds, stock levels, goods receipts and stock takes.
+STORE_OPERATIONS = (
+    "ALTER TABLE product ADD COLUMN low_stock_milli INTEGER",
+    """CREATE TABLE member_tier (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        rank INTEGER NOT NULL UNIQUE,
+        discount_bp INTEGER NOT NULL DEFAULT 0 CHECK (discount_bp BETWEEN 0 AND 10000),
+        min_spend INTEGER NOT NULL DEFAULT 0 CHECK (min_spend >= 0))""",
+    "INSERT INTO member_tier VALUES ('normal', '普通会员 Normal', 0, 0, 0)",
+    "INSERT INTO member_tier VALUES ('silver', '银卡会员 Silver', 1, 200, 200000)",
+    "INSERT INTO member_tier VALUES ('gold', '金卡会员 Gold', 2, 500, 1000000)",
+    """CREATE TABLE member (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        card_no TEXT NOT NULL UNIQUE,
+        phone TEXT UNIQUE,
+        name TEXT NOT NULL,
+        tier_id TEXT NOT NULL REFERENCES member_tier (code),
+        points INTEGER NOT NULL DEFAULT 0 CHECK (points >= 0),
+        total_spend INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE points_move (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        member_id INTEGER NOT NULL REFERENCES member (id),
+        delta INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'refund_earned', 'refund_redeemed', 'adjust')),
+        reference TEXT,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX points_move_member ON points_move (member_id, id)",
+    """CREATE TRIGGER points_move_balance AFTER INSERT ON points_move BEGIN
+        UPDATE member SET points = points + NEW.delta WHERE id = NEW.member_id;
+    END""",
+    """CREATE TRIGGER points_move_append_only BEFORE UPDATE ON points_move
+        BEGIN SELECT RAISE(ABORT, 'points history is append-only'); END""",
+    "ALTER TABLE sale ADD COLUMN member_id INTEGER REFERENCES member (id)",
+    "ALTER TABLE sale ADD COLUMN promo_discount INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE sale ADD COLUMN member_discount INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE sale ADD COLUMN points_redeemed INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE sale ADD COLUMN points_discount INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE sale ADD COLUMN points_earned INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE sale ADD COLUMN promotions TEXT",
+    "ALTER TABLE sale_line ADD COLUMN category_id INTEGER",
+    "ALTER TABLE sale_line ADD COLUMN promo_discount INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE sale_line ADD COLUMN promotions TEXT",
+    """CREATE TABLE promotion (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('percent_off', 'amount_off', 'buy_x_get_y', 'n_for_price', 'spend_save')),
+        params TEXT NOT NULL,
+        member_only INTEGER NOT NULL DEFAULT 0,
+        starts_at TEXT,
+        ends_at TEXT,
+        days_of_week TEXT NOT NULL DEFAULT '',
+        stores TEXT NOT NULL DEFAULT '[]',
+        combinable INTEGER NOT NULL DEFAULT 1,
+        priority INTEGER NOT NULL DEFAULT 100,
+        active INTEGER NOT NULL DEFAULT 1,
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE refund (
+        uuid TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        number TEXT NOT NULL UNIQUE,
+        sale_id TEXT REFERENCES sale (uuid),
+        shift_id TEXT NOT NULL REFERENCES shift (uuid),
+        cashier_id INTEGER NOT NULL REFERENCES cashier (id),
+        approved_by_id INTEGER REFERENCES cashier (id),
+        member_id INTEGER REFERENCES member (id),
+        reason TEXT NOT NULL,
+        total INTEGER NOT NULL CHECK (total >= 0),
+        tax_total INTEGER NOT NULL,
+        rounding INTEGER NOT NULL DEFAULT 0,
+        payout INTEGER NOT NULL CHECK (payout >= 0),
+        points_reversed INTEGER NOT NULL DEFAULT 0,
+        points_returned INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX refund_sale ON refund (sale_id)",
+    "CREATE INDEX refund_time ON refund (created_at)",
+    "CREATE INDEX refund_shift ON refund (shift_id)",
+    """CREATE TRIGGER refund_needs_open_shift BEFORE INSERT ON refund
+        WHEN (SELECT status FROM shift WHERE uuid = NEW.shift_id) <> 'open'
+        BEGIN SELECT RAISE(ABORT, 'shift is closed and cannot change'); END""",
+    """CREATE TRIGGER refund_is_immutable BEFORE UPDATE ON refund
+        BEGIN SELECT RAISE(ABORT, 'a refund cannot change'); END""",
+    """CREATE TRIGGER refund_not_deleted BEFORE DELETE ON refund
+        BEGIN SELECT RAISE(ABORT, 'a refund cannot change'); END""",
+    """CREATE TABLE refund_line (
+        id INTEGER PRIMARY KEY,
+        refund_id TEXT NOT NULL REFERENCES refund (uuid),
+        sale_line_id INTEGER REFERENCES sale_line (id),
+        product_id INTEGER NOT NULL REFERENCES product (id),
+        sku TEXT NOT NULL,
+        name TEXT NOT NULL,
+        qty_milli INTEGER NOT NULL CHECK (qty_milli > 0),
+        amount INTEGER NOT NULL CHECK (amount >= 0),
+        tax INTEGER NOT NULL,
+        tax_rate_bp INTEGER NOT NULL,
+        restock INTEGER NOT NULL DEFAULT 1)""",
+    "CREATE INDEX refund_line_refund ON refund_line (refund_id)",
+    "CREATE INDEX refund_line_sale_line ON refund_line (sale_line_id)",
+    """CREATE TRIGGER refund_line_never_more_than_sold BEFORE INSERT ON refund_line
+        WHEN NEW.sale_line_id IS NOT NULL AND
+             (SELECT COALESCE(SUM(qty_milli), 0) FROM refund_line WHERE sale_line_id = NEW.sale_line_id)
+             + NEW.qty_milli > (SELECT qty_milli FROM sale_line WHERE id = NEW.sale_line_id)
+        BEGIN SELECT RAISE(ABORT, 'refund is more than was sold'); END""",
+    """CREATE TRIGGER refund_line_is_immutable BEFORE UPDATE ON refund_line
+        BEGIN SELECT RAISE(ABORT, 'a refund cannot change'); END""",
+    """CREATE TABLE refund_payment (
+        id INTEGER PRIMARY KEY,
+        refund_id TEXT NOT NULL REFERENCES refund (uuid),
+        method TEXT NOT NULL CHECK (method IN ('cash', 'card', 'wechat', 'alipay')),
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        reference TEXT)""",
+    "CREATE INDEX refund_payment_refund ON refund_payment (refund_id)",
+    """CREATE TRIGGER refund_payment_is_immutable BEFORE UPDATE ON refund_payment
+        BEGIN SELECT RAISE(ABORT, 'a refund cannot change'); END""",
+    "ALTER TABLE stock_move ADD COLUMN reason TEXT",
+    "ALTER TABLE stock_move ADD COLUMN cost_price INTEGER",
+    """CREATE TRIGGER stock_move_is_immutable BEFORE UPDATE ON stock_move
+        BEGIN SELECT RAISE(ABORT, 'stock moves cannot change: add a correcting move'); END""",
+    """CREATE TABLE stock_level (
+        product_id INTEGER PRIMARY KEY REFERENCES product (id) ON DELETE CASCADE,
+        qty_milli INTEGER NOT NULL DEFAULT 0)""",
+    "INSERT INTO stock_level (product_id, qty_milli) SELECT product_id, SUM(qty_milli) FROM stock_move GROUP BY product_id",
+    """CREATE TRIGGER stock_move_level AFTER INSERT ON stock_move BEGIN
+        INSERT INTO stock_level (product_id, qty_milli) VALUES (NEW.product_id, NEW.qty_milli)
+            ON CONFLICT (product_id) DO UPDATE SET qty_milli = qty_milli + NEW.qty_milli;
+    END""",
+    """CREATE TABLE goods_receipt (
+        uuid TEXT PRIMARY KEY,
+        number TEXT NOT NULL UNIQUE,
+        supplier TEXT NOT NULL,
+        reference TEXT,
+        cashier_id INTEGER NOT NULL REFERENCES cashier (id),
+        created_at TEXT NOT NULL)""",
+    """CREATE TABLE stock_take (
+        uuid TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('open', 'applied', 'cancelled')),
+        note TEXT,
+        created_by_id INTEGER NOT NULL REFERENCES cashier (id),
+        created_at TEXT NOT NULL,
+        finished_by_id INTEGER REFERENCES cashier (id),
+        finished_at TEXT,
+        report TEXT)""",
+    "CREATE UNIQUE INDEX stock_take_one_open ON stock_take (status) WHERE status = 'open'",
+    """CREATE TRIGGER stock_take_finished_is_immutable BEFORE UPDATE ON stock_take
+        WHEN OLD.status <> 'open'
+        BEGIN SELECT RAISE(ABORT, 'a finished stock take cannot change'); END""",
+    """CREATE TABLE stock_take_line (
+        stock_take_id TEXT NOT NULL REFERENCES stock_take (uuid),
+        product_id INTEGER NOT NULL REFERENCES product (id),
+        counted_milli INTEGER NOT NULL CHECK (counted_milli >= 0),
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (stock_take_id, product_id))""",
+    """CREATE TRIGGER stock_take_line_needs_open BEFORE INSERT ON stock_take_line
+        WHEN (SELECT status FROM stock_take WHERE uuid = NEW.stock_take_id) <> 'open'
+        BEGIN SELECT RAISE(ABORT, 'a finished stock take cannot change'); END""",
+    """CREATE TRIGGER stock_take_line_update_needs_open BEFORE UPDATE ON stock_take_line
+        WHEN (SELECT status FROM stock_take WHERE uuid = OLD.stock_take_id) <> 'open'
+        BEGIN SELECT RAISE(ABORT, 'a finished stock take cannot change'); END""",
+    "CREATE INDEX sale_member ON sale (member_id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial till schema", INITIAL),
     Migration(2, "product name and SKU search index", PRODUCT_SEARCH),
+    Migration(3, "promotions, members, refunds and stock control", STORE_OPERATIONS),
 )

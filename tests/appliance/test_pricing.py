@@ -61,10 +61,12 @@ lines_strategy = st.lists(
         fixed_gross=st.one_of(st.none(), st.integers(0, 100_000)),
         discount=st.one_of(st.none(), st.builds(Discount, st.just("percent"), st.integers(1, 10_000)),
                            st.builds(Discount, st.just("amount"), st.integers(1, 50_000))),
+        promo_discount=st.one_of(st.just(0), st.integers(0, 60_000)),
     ),
     min_size=0, max_size=40)
-order_discount_strategy = st.one_of(st.none(), st.builds(Discount, st.just("percent"), st.integers(1, 10_000)),
-                                    st.builds(Discount, st.just("amount"), st.integers(1, 10 ** 6)))
+one_order_discount = st.one_of(st.none(), st.builds(Discount, st.just("percent"), st.integers(1, 10_000)),
+                               st.builds(Discount, st.just("amount"), st.integers(1, 10 ** 6)))
+order_discount_strategy = st.one_of(one_order_discount, st.lists(one_order_discount, max_size=4))
 
 
 @settings(max_examples=300)
@@ -74,7 +76,9 @@ def test_totals_always_equal_the_sum_of_their_parts(lines, order_discount, tax_m
     totals = price_cart(lines, order_discount, tax_mode, tax_rounding)
     outs = totals.lines
     assert totals.subtotal == sum(o.gross for o in outs)
+    assert totals.promo_discounts == sum(o.promo_discount for o in outs)
     assert totals.line_discounts == sum(o.line_discount for o in outs)
+    assert totals.order_discount == sum(totals.order_discount_parts)
     assert totals.order_discount == sum(o.order_discount for o in outs)
     assert totals.net_total == sum(o.net for o in outs) == totals.subtotal - totals.discount_total
     assert totals.tax_total == sum(o.tax for o in outs) == sum(b.tax for b in totals.tax_bands)
@@ -85,7 +89,8 @@ def test_totals_always_equal_the_sum_of_their_parts(lines, order_discount, tax_m
     else:
         assert totals.total == totals.net_total + totals.tax_total
     for line, out in zip(lines, outs):
-        assert 0 <= out.line_discount <= out.gross
+        assert 0 <= out.promo_discount <= out.gross
+        assert 0 <= out.line_discount <= out.gross - out.promo_discount
         assert 0 <= out.net <= out.gross
         assert out.tax >= 0
         if line.tax_rate_bp == 0:
@@ -95,3 +100,12 @@ def test_totals_always_equal_the_sum_of_their_parts(lines, order_discount, tax_m
         base = band.net * band.rate_bp / ((10_000 + band.rate_bp) if tax_mode == "inclusive" else 10_000)
         slack = 0.5 * len(members) if tax_rounding == "line" else 0.5
         assert abs(band.tax - base) <= slack + 1e-9
+
+
+def test_order_level_discounts_apply_in_turn_on_what_remains():
+    lines = [LineIn(1000, 10_000, 0, promo_discount=1000)]
+    totals = price_cart(lines, [Discount("amount", 1000), Discount("percent", 1000), None, Discount("amount", 100)],
+                        "inclusive", "line")
+    # 100.00 - 10.00 promotion = 90.00; spend&save 10.00 -> 80.00; 10 % -> 72.00; 1.00 -> 71.00
+    assert totals.order_discount_parts == (1000, 800, 0, 100)
+    assert totals.total == 7100

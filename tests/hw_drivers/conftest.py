@@ -140,10 +140,12 @@ class FakeNetworkPrinter:
             if not chunk:
                 return
             received += chunk
-            self.connections[index] = received
             if self.drop_after is not None and len(received) >= self.drop_after:
+                # Only the bytes before the pull arrived; the rest is lost on the wire.
+                self.connections[index] = received[: self.drop_after]
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 return  # closing with linger 0 resets the connection, like a pulled cable
+            self.connections[index] = received
             if chunk[-3:-1] == b"\x10\x04":
                 conn.sendall(bytes([self.status.get(chunk[-1], 0x12)]))
 
