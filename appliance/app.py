@@ -92,8 +92,8 @@ def create_app(config: TillConfig | None = None, *, ctx: TillContext | None = No
                 "store_id": config.store.id, "device_id": config.device.id, "disk_free_bytes": free}
         return jsonify(body), 200 if writable else 503
 
-    from .api import admin, auth, catalog, sales, shifts
-    for module in (auth, catalog, sales, shifts, admin):
+    from .api import admin, auth, catalog, sales, shifts, store
+    for module in (auth, catalog, sales, shifts, store, admin):
         app.register_blueprint(module.bp)
     for hook in extensions:
         hook(app, ctx)

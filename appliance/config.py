@@ -93,6 +93,16 @@ class StoreConfig:
     tax_rounding: str = _setting("line", _choice(*TAX_ROUNDINGS))
     #: round cash payments to this many minor units (0 = off; 5 and 10 are common)
     cash_rounding: int = _setting(0, _choice(0, 1, 5, 10, 50, 100))
+    #: sell a product whose stock would go below zero (false: refuse the sale)
+    allow_negative_stock: bool = _setting(True)
+
+
+@dataclass(frozen=True)
+class MembersConfig:
+    #: points earned per whole currency unit paid (1 = one point per yuan)
+    points_per_unit: int = _setting(1, _between(0, 1000))
+    #: what one point is worth when redeemed, in minor units (1 = 100 points per yuan)
+    point_value: int = _setting(1, _between(1, 10_000))
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,7 @@ class TillConfig:
     data: DataConfig = field(default_factory=DataConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    members: MembersConfig = field(default_factory=MembersConfig)
     weighted_barcodes: tuple[WeightedLayout, ...] = (
         WeightedLayout(prefix="21", value="weight"),
         WeightedLayout(prefix="22", value="price"),
@@ -147,7 +158,7 @@ class TillConfig:
 
 
 SECTIONS = {"store": StoreConfig, "device": DeviceConfig, "data": DataConfig,
-            "server": ServerConfig, "security": SecurityConfig}
+            "server": ServerConfig, "security": SecurityConfig, "members": MembersConfig}
 OTHER_TOP_LEVEL = {"barcodes", "permissions", "hardware"}
 
 

@@ -31,6 +31,15 @@ DEFAULT_PERMISSIONS: dict[str, frozenset[str]] = {
     "cashier.manage": MANAGERS,
     "cashier.manage_managers": ADMINS,
     "audit.view": MANAGERS,
+    "refund.receipt": EVERYONE,
+    "refund.no_receipt": MANAGERS,
+    "member.manage": EVERYONE,
+    "member.redeem": EVERYONE,
+    "stock.view": EVERYONE,
+    "stock.receive": MANAGERS,
+    "stock.adjust": MANAGERS,
+    "stock.take": MANAGERS,
+    "report.view": MANAGERS,
 }
 
 

@@ -11,12 +11,16 @@ outbox row for head office commit together or not at all.
 
 from __future__ import annotations
 
+import json
+
 from ..context import TillContext
 from ..errors import Conflict, ValidationError
 from ..models import Payment, Sale
 from ..money import check_amount, round_to_increment
 from .auth import Actor, Override, authorize
 from .records import audit, db_time, enqueue, iso, new_uuid, next_number
+from . import members
+from .stock import add_moves, check_available
 from .views import tax_bands
 from .sales import get_sale, has_lines, open_shift_uuid
 
@@ -112,9 +116,10 @@ def remove_payment(ctx: TillContext, actor: Actor, sale_uuid: str, payment_id: i
     return sale
 
 
-_LINE_RECORD = ("position", "product_id", "sku", "name", "unit", "barcode", "qty_milli", "list_price", "unit_price",
-                "price_source", "discount_kind", "discount_value", "tax_class", "tax_rate_bp", "cost_price", "gross",
-                "line_discount", "order_discount", "net", "tax")
+_LINE_RECORD = ("id", "position", "product_id", "category_id", "sku", "name", "unit", "barcode", "qty_milli",
+                "list_price", "unit_price", "price_source", "discount_kind", "discount_value", "tax_class",
+                "tax_rate_bp", "cost_price", "gross", "promo_discount", "line_discount", "order_discount", "net", "tax",
+                "promotions")
 _LINE_RECORD_SQL = f"SELECT {', '.join(_LINE_RECORD)} FROM sale_line WHERE sale_id = ? ORDER BY position"
 
 
@@ -122,6 +127,12 @@ def _complete(ctx: TillContext, actor: Actor, sale: Sale, shift_uuid: str, *, ro
     """Inside the settling payment's transaction: freeze the sale and write what follows."""
     now = ctx.clock()
     stamp = db_time(now)
+    lines = [dict(zip(_LINE_RECORD, row)) for row in ctx.sql(_LINE_RECORD_SQL, (sale.uuid,))]
+    wanted: dict[int, int] = {}
+    for line in lines:
+        wanted[line["product_id"]] = wanted.get(line["product_id"], 0) + line["qty_milli"]
+    check_available(ctx, wanted)
+    member = members.settle_sale(ctx, sale) if sale.member_id is not None else None
     number = next_number(ctx, f"receipt:{ctx.device_id}")
     sale.receipt_no = f"{ctx.device_id}-{number:06d}"
     sale.status = "completed"
@@ -131,25 +142,23 @@ def _complete(ctx: TillContext, actor: Actor, sale: Sale, shift_uuid: str, *, ro
     sale.change = change
     sale.cashier = actor.cashier
     ctx.sql("UPDATE sale SET status = 'completed', receipt_no = ?, completed_at = ?, updated_at = ?, shift_id = ?, "
-            "rounding = ?, paid = ?, change = ?, cashier_id = ? WHERE uuid = ?",
-            (sale.receipt_no, stamp, stamp, shift_uuid, rounding, sale.paid, change, actor.cashier.id, sale.uuid))
-    lines = [dict(zip(_LINE_RECORD, row)) for row in ctx.sql(_LINE_RECORD_SQL, (sale.uuid,))]
-    moves = [(new_uuid(), line["product_id"], -line["qty_milli"], "sale", sale.uuid, stamp) for line in lines]
-    ctx.db.connection().executemany(
-        "INSERT INTO stock_move (uuid, product_id, qty_milli, kind, reference, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        moves)
+            "rounding = ?, paid = ?, change = ?, cashier_id = ?, points_earned = ? WHERE uuid = ?",
+            (sale.receipt_no, stamp, stamp, shift_uuid, rounding, sale.paid, change, actor.cashier.id,
+             sale.points_earned, sale.uuid))
+    moves = add_moves(ctx, [(line["product_id"], -line["qty_milli"], "sale", sale.uuid, None, None) for line in lines])
     audit(ctx, "sale.complete", cashier=actor.cashier, subject=sale.uuid, receipt_no=sale.receipt_no,
           total=sale.total, paid=sale.paid)
-    enqueue(ctx, "sale", sale.uuid, sale_record(ctx, sale, lines, moves))
+    enqueue(ctx, "sale", sale.uuid, sale_record(ctx, sale, lines, moves, member))
 
 
-def sale_record(ctx: TillContext, sale: Sale, lines: list[dict], moves: list[tuple]) -> dict:
+def sale_record(ctx: TillContext, sale: Sale, lines: list[dict], moves: list[dict], member: dict | None) -> dict:
     """The completed sale as head office stores it (outbox payload, docs/api.md)."""
     pays = ctx.sql("SELECT uuid, method, amount, tendered, reference, created_at FROM payment "
                    "WHERE sale_id = ? ORDER BY id", (sale.uuid,)).fetchall()
     for line in lines:
         kind, value = line.pop("discount_kind"), line.pop("discount_value")
         line["discount"] = {"kind": kind, "value": value} if kind else None
+        line["promotions"] = json.loads(line["promotions"]) if line["promotions"] else []
     return {
         "receipt_no": sale.receipt_no,
         "shift_uuid": sale.shift_id,
@@ -166,5 +175,7 @@ def sale_record(ctx: TillContext, sale: Sale, lines: list[dict], moves: list[tup
         "payments": [{"uuid": p[0], "method": p[1], "amount": p[2], "tendered": p[3], "reference": p[4],
                       "at": p[5].replace(" ", "T") + "Z"} for p in pays],
         "tax_bands": tax_bands([(line["tax_rate_bp"], line["net"], line["tax"]) for line in lines], sale.tax_mode),
-        "stock_moves": [{"uuid": m[0], "product_id": m[1], "qty_milli": m[2]} for m in moves],
+        "promo_discount": sale.promo_discount, "member_discount": sale.member_discount,
+        "points_discount": sale.points_discount, "member": member,
+        "stock_moves": [{"uuid": m["uuid"], "product_id": m["product_id"], "qty_milli": m["qty_milli"]} for m in moves],
     }

@@ -16,6 +16,7 @@ from ..pricing import DISCOUNT_KINDS, Discount, LineIn, price_cart
 from .auth import Actor, Override, authorize
 from .catalog import Resolved, get_product, resolve_code
 from .records import audit, db_time, new_uuid
+from .stock import check_available
 
 ONE = 1000  # milli-units in one unit
 
@@ -84,39 +85,56 @@ def _line(sale: Sale, line_id) -> SaleLine:
 
 # -- figures
 
-_FIGURES = "id, qty_milli, unit_price, tax_rate_bp, fixed_gross, discount_kind, discount_value, " \
-           "gross, line_discount, order_discount, net, tax"
+_FIGURES = ("id, qty_milli, unit_price, tax_rate_bp, fixed_gross, discount_kind, discount_value, "
+            "gross, promo_discount, line_discount, order_discount, net, tax")
 
 
 def recompute(ctx: TillContext, sale: Sale) -> Sale:
-    """Recompute every line's and the sale's figures; write only what changed."""
+    """Recompute every line's and the sale's figures; write only what changed.
+
+    Order-level discounts apply in turn: the member's tier discount, points redeemed,
+    then the cashier's order discount."""
     found = ctx.sql(f"SELECT {_FIGURES} FROM sale_line WHERE sale_id = ? ORDER BY position",
-                              (sale.uuid,)).fetchall()
-    order_discount = (Discount(sale.order_discount_kind, sale.order_discount_value)
-                      if sale.order_discount_kind else None)
-    totals = price_cart([LineIn(qty_milli=r[1], unit_price=r[2], tax_rate_bp=r[3], fixed_gross=r[4],
-                                discount=Discount(r[5], r[6]) if r[5] else None) for r in found],
-                        order_discount, ctx.config.store.tax_mode, ctx.config.store.tax_rounding)
+                    (sale.uuid,)).fetchall()
+    tier_bp = 0
+    if sale.member_id is not None:
+        tier_bp = ctx.sql("SELECT t.discount_bp FROM member m JOIN member_tier t ON t.code = m.tier_id "
+                          "WHERE m.id = ?", (sale.member_id,)).fetchone()[0]
+    point_value = ctx.config.members.point_value
+    manual = Discount(sale.order_discount_kind, sale.order_discount_value) if sale.order_discount_kind else None
+    lines_in = [LineIn(qty_milli=r[1], unit_price=r[2], tax_rate_bp=r[3], fixed_gross=r[4],
+                       discount=Discount(r[5], r[6]) if r[5] else None) for r in found]
+    while True:
+        points_amount = sale.points_redeemed * point_value
+        totals = price_cart(lines_in, [Discount("percent", tier_bp) if tier_bp else None,
+                                       Discount("amount", points_amount) if points_amount else None, manual],
+                            ctx.config.store.tax_mode, ctx.config.store.tax_rounding)
+        if totals.order_discount_parts[1] == points_amount:
+            break
+        sale.points_redeemed = totals.order_discount_parts[1] // point_value  # the cart shrank below the points
     if totals.total > MAX_AMOUNT:
         raise ValidationError(f"the sale total {totals.total} is larger than the till accepts ({MAX_AMOUNT})",
                               code="amount_overflow")
-    changed = [(o.gross, o.line_discount, o.order_discount, o.net, o.tax, r[0])
-               for r, o in zip(found, totals.lines) if r[7:12] != (o.gross, o.line_discount, o.order_discount,
-                                                                  o.net, o.tax)]
+    changed = [(o.gross, o.promo_discount, o.line_discount, o.order_discount, o.net, o.tax, r[0])
+               for r, o in zip(found, totals.lines)
+               if r[7:13] != (o.gross, o.promo_discount, o.line_discount, o.order_discount, o.net, o.tax)]
     if changed:
         ctx.db.connection().executemany(
-            "UPDATE sale_line SET gross = ?, line_discount = ?, order_discount = ?, net = ?, tax = ? "
-            "WHERE id = ?", changed)
+            "UPDATE sale_line SET gross = ?, promo_discount = ?, line_discount = ?, order_discount = ?, net = ?, "
+            "tax = ? WHERE id = ?", changed)
     sale.subtotal = totals.subtotal
     sale.discount_total = totals.discount_total
     sale.tax_total = totals.tax_total
     sale.total = totals.total
+    sale.member_discount, sale.points_discount = totals.order_discount_parts[:2]
     sale.updated_at = ctx.clock()
     ctx.sql(
-        "UPDATE sale SET subtotal = ?, discount_total = ?, tax_total = ?, total = ?, "
-        "order_discount_kind = ?, order_discount_value = ?, updated_at = ? WHERE uuid = ?",
+        "UPDATE sale SET subtotal = ?, discount_total = ?, tax_total = ?, total = ?, order_discount_kind = ?, "
+        "order_discount_value = ?, member_discount = ?, points_redeemed = ?, points_discount = ?, updated_at = ? "
+        "WHERE uuid = ?",
         (sale.subtotal, sale.discount_total, sale.tax_total, sale.total, sale.order_discount_kind,
-         sale.order_discount_value, db_time(sale.updated_at), sale.uuid))
+         sale.order_discount_value, sale.member_discount, sale.points_redeemed, sale.points_discount,
+         db_time(sale.updated_at), sale.uuid))
     return sale
 
 
@@ -194,6 +212,10 @@ def add_item(ctx: TillContext, actor: Actor, sale_uuid: str, *, code: str | None
         if resolved.fixed_gross is not None and product.unit == "kg" and product.price:
             qty = max(1, round(resolved.fixed_gross * ONE / product.price))  # weight implied by the label
         qty = _check_qty(qty, product.unit)
+        if not ctx.config.store.allow_negative_stock:
+            in_cart = ctx.sql("SELECT COALESCE(SUM(qty_milli), 0) FROM sale_line WHERE sale_id = ? AND product_id = ?",
+                              (sale.uuid, product.id)).fetchone()[0]
+            check_available(ctx, {product.id: in_cart + qty})
         merge = _merge_target(ctx, sale, product, resolved)
         if merge is not None:
             line_id, current = merge
@@ -204,11 +226,12 @@ def add_item(ctx: TillContext, actor: Actor, sale_uuid: str, *, code: str | None
                                           (sale.uuid,)).fetchone()[0]
             line_id = ctx.sql(
                 "INSERT INTO sale_line (sale_id, position, product_id, sku, name, unit, barcode, qty_milli, "
-                "list_price, unit_price, price_source, fixed_gross, tax_class, tax_rate_bp, cost_price) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "list_price, unit_price, price_source, fixed_gross, tax_class, tax_rate_bp, cost_price, category_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sale.uuid, position, product.id, product.sku, product.name, product.unit, resolved.barcode, qty,
                  product.price, product.price, "barcode" if resolved.fixed_gross is not None else "catalog",
-                 resolved.fixed_gross, product.tax_class_id, product.tax_rate_bp, product.cost_price)).lastrowid
+                 resolved.fixed_gross, product.tax_class_id, product.tax_rate_bp, product.cost_price,
+                 product.category_id)).lastrowid
         recompute(ctx, sale)
         return _line(sale, line_id)
 

@@ -84,8 +84,14 @@ def shift_report(ctx: TillContext, shift: Shift) -> dict:
                                .join(Sale).where((Sale.shift == shift.uuid) & (Sale.status == "completed"))
                                .group_by(SaleLine.tax_rate_bp).tuples()):
         bands[rate] = {"rate_bp": rate, "net": net, "tax": tax_sum}
-    expected = {method: by_method[method]["amount"] for method in METHODS}
-    expected["cash"] = shift.opening_float + by_method["cash"]["amount"] + cash_in - cash_out
+    refunded = {method: 0 for method in METHODS}
+    for method, amount in ctx.sql("SELECT p.method, SUM(p.amount) FROM refund_payment p JOIN refund r "
+                                  "ON r.uuid = p.refund_id WHERE r.shift_id = ? GROUP BY p.method", (shift.uuid,)):
+        refunded[method] = amount
+    refunds_count, refunds_payout = ctx.sql("SELECT COUNT(*), COALESCE(SUM(payout), 0) FROM refund WHERE shift_id = ?",
+                                            (shift.uuid,)).fetchone()
+    expected = {method: by_method[method]["amount"] - refunded[method] for method in METHODS}
+    expected["cash"] += shift.opening_float + cash_in - cash_out
     voided = Sale.select().where((Sale.shift == shift.uuid) & (Sale.status == "voided")).count()
     return {
         "shift_uuid": shift.uuid, "number": shift.number, "device_id": shift.device_id,
@@ -96,6 +102,7 @@ def shift_report(ctx: TillContext, shift: Shift) -> dict:
         "subtotal": subtotal, "discount_total": discounts, "tax_total": tax, "total": total,
         "rounding": rounding, "takings": total + rounding,
         "payments": by_method, "cash_in": cash_in, "cash_out": cash_out,
+        "refunds_count": refunds_count, "refunds_payout": refunds_payout, "refunds_by_method": refunded,
         "tax_bands": [bands[rate] for rate in sorted(bands)],
         "expected": expected,
     }

@@ -122,3 +122,20 @@ def api_login(client, code):
     response = client.post("/api/auth/login", json={"cashier_code": code, "pin": PINS[code]})
     assert response.status_code == 200, response.json
     return response.json
+
+
+def sell(till, actor, items, *tenders, member=None):
+    """Ring up and pay a sale. items: codes, or (code, qty_milli); tenders: (method, amount)."""
+    from appliance.services import members, payments, sales
+
+    sale = sales.start_sale(till, actor)
+    for item in items:
+        code, qty = (item, None) if isinstance(item, str) else item
+        sales.add_item(till, actor, sale.uuid, code=code, qty_milli=qty)
+    if member is not None:
+        members.attach(till, actor, sale.uuid, member)
+    sale = sales.get_sale(till, sale.uuid)
+    for method, amount in tenders or (("cash", sales.get_sale(till, sale.uuid).total),):
+        sale, _ = payments.add_payment(till, actor, sale.uuid, method, amount,
+                                       None if method == "cash" else f"REF-{method}-{amount}")
+    return sale

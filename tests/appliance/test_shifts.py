@@ -4,17 +4,7 @@ from appliance.errors import Conflict, OverrideRequired, ValidationError
 from appliance.models import AuditEntry, CashMovement, Outbox, Shift
 from appliance.services import drawer, payments, sales, shifts
 
-from .conftest import CHIPS, COLA, MANAGER_OK, MILK
-
-
-def sell(till, actor, codes, *tenders):
-    sale = sales.start_sale(till, actor)
-    for code in codes:
-        sales.add_item(till, actor, sale.uuid, code=code)
-    for method, amount in tenders:
-        sale, _ = payments.add_payment(till, actor, sale.uuid, method, amount,
-                                       None if method == "cash" else f"REF-{amount}")
-    return sale
+from .conftest import CHIPS, COLA, MANAGER_OK, MILK, sell
 
 
 def test_only_one_shift_open_per_till(till, cashier, shift):

@@ -1,5 +1,6 @@
 """Fixtures for the hardware layer: fake edges (pty pairs, a loopback "printer", fake
-input devices, gpiozero mock pins) and sample receipts. No real device is needed."""
+input devices, gpiozero mock pins) and sample receipts. No real device is needed.
+(Loopback-only network and the leftover-thread check come from tests/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -14,22 +15,15 @@ import pytest
 from evdev import InputEvent, ecodes
 
 from hw_drivers.receipt import (
-    Adjustment, Currency, Member, Payment, Receipt, ReceiptLine, StoreHeader, TaxLine,
+    Adjustment,
+    Currency,
+    Member,
+    Payment,
+    Receipt,
+    ReceiptLine,
+    StoreHeader,
+    TaxLine,
 )
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_threads():
-    """Every test stops the devices it started: no thread may outlive it."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not extra:
-            return
-        time.sleep(0.02)
-    pytest.fail(f"threads left running: {[t.name for t in extra]}")
 
 
 def _wait_until(predicate, timeout: float = 3.0, interval: float = 0.01) -> bool:

@@ -66,6 +66,9 @@ def test_simulate_env_replaces_every_configured_device(tmp_path):
     devices = build_devices(config, env={"FLEETPOS_HW_SIMULATE": "1"})
     assert {d.backend for d in devices.all()} == {"simulator"}
     assert devices.printer.renderer.paper.width_mm == 80  # shared options are kept
+    assert devices.display.idle_lines == ("WELCOME", "")
+    with devices:
+        assert all(status.available for status in devices.statuses().values())
 
 
 def test_unknown_backend_option_and_section_are_config_errors():

@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from hw_drivers.errors import ConfigError
 from hw_drivers.receipt import (
-    Currency, Receipt, ReceiptLine, Report, ReportRow, StoreHeader, format_qty,
+    Currency,
+    Receipt,
+    ReceiptLine,
+    Report,
+    ReportRow,
+    StoreHeader,
+    format_qty,
 )
 from hw_drivers.render import ReceiptRenderer
 from hw_drivers.render.document import Composer, Text

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from evdev import InputEvent, ecodes as e
+from evdev import InputEvent
+from evdev import ecodes as e
 
 from hw_drivers.scanner.keymaps import LAYOUTS, keys_for
 from hw_drivers.scanner.wedge import KeyboardWedgeDecoder
