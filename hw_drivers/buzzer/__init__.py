@@ -1,0 +1,1 @@
+"""Status buzzer and LED: `Buzzer` and its backends."""

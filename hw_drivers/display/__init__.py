@@ -1,0 +1,1 @@
+"""Customer displays (客显): `CustomerDisplay`, its command sets and backends."""

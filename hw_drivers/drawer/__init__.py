@@ -1,0 +1,1 @@
+"""Cash drawers (钱箱): `CashDrawer`, its backends and the open sensor."""

@@ -1,0 +1,1 @@
+"""Barcode scanners (扫码枪): `Scanner` and its backends."""
