@@ -135,34 +135,37 @@ def test_points_come_back_on_refund(till, cashier, shift):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_refunding_everything_in_any_pieces_returns_exactly_what_was_paid(till, cashier, manager, data):
+@given(items=st.lists(st.tuples(st.sampled_from([COLA, CHIPS, MILK, "BREAD"]), st.integers(1, 4),
+                                st.one_of(st.none(), st.integers(1, 5000))), min_size=1, max_size=5),
+       order_discount_bp=st.one_of(st.none(), st.integers(1, 9999)),
+       card_bp=st.integers(0, 10_000), rnd=st.randoms(use_true_random=False))
+def test_refunding_everything_in_any_pieces_returns_exactly_what_was_paid(till, cashier, manager, items,
+                                                                         order_discount_bp, card_bp, rnd):
     from appliance.services import payments
 
     if sales.current_shift(till) is None:
         shifts.open_shift(till, cashier, 0)
     sale = sales.start_sale(till, cashier)
-    for code in data.draw(st.lists(st.sampled_from([COLA, CHIPS, MILK, "BREAD"]), min_size=1, max_size=5)):
+    for code, pieces, discount_bp in items:
         line = sales.add_item(till, cashier, sale.uuid, code=code)
-        sales.change_line(till, cashier, sale.uuid, line.id, qty_milli=data.draw(st.integers(1, 4)) * 1000)
-        if data.draw(st.booleans()):
-            sales.change_line(till, manager, sale.uuid, line.id,
-                              discount={"kind": "percent", "value": data.draw(st.integers(1, 5000))})
+        sales.change_line(till, cashier, sale.uuid, line.id, qty_milli=pieces * 1000)
+        if discount_bp:
+            sales.change_line(till, manager, sale.uuid, line.id, discount={"kind": "percent", "value": discount_bp})
     sale = sales.get_sale(till, sale.uuid)
-    if data.draw(st.booleans()) and sale.total > 10:
-        sale = sales.set_order_discount(till, manager, sale.uuid, "amount", data.draw(st.integers(1, sale.total - 1)))
-    card = data.draw(st.integers(0, sale.total))
+    if order_discount_bp and sale.total > 1:
+        sale = sales.set_order_discount(till, manager, sale.uuid, "amount", max(1, sale.total * order_discount_bp // 10_000))
+    card = sale.total * card_bp // 10_000
     if card:
-        payments.add_payment(till, cashier, sale.uuid, "card", card, reference="P")
-    sale = sales.get_sale(till, sale.uuid)
+        sale, _ = payments.add_payment(till, cashier, sale.uuid, "card", card, reference="P")
     if sale.status != "completed":
         sale, _ = payments.add_payment(till, cashier, sale.uuid, "cash", sale.total - sale.paid + 100)
-    lines = {line.id: line.qty_milli for line in sales.lines_of(sale)}
+    assert sale.status == "completed"
+    left = {line.id: line.qty_milli for line in sales.lines_of(sale)}
     payout = 0
-    while any(lines.values()):
-        line_id = data.draw(st.sampled_from(sorted(i for i, q in lines.items() if q)))
-        qty = data.draw(st.integers(1, lines[line_id] // 1000)) * 1000
-        lines[line_id] -= qty
+    while any(left.values()):
+        line_id = rnd.choice(sorted(i for i, q in left.items() if q))
+        qty = rnd.randint(1, left[line_id] // 1000) * 1000
+        left[line_id] -= qty
         payout += refunds.create_refund(till, cashier, sale_uuid=sale.uuid, reason="pieces",
                                         lines=[{"line_id": line_id, "qty_milli": qty}]).payout
     assert payout == sale.paid
