@@ -412,6 +412,83 @@ STORE_OPERATIONS = (
         WHEN (SELECT status FROM stock_take WHERE uuid = OLD.stock_take_id) <> 'open'
         BEGIN SELECT RAISE(ABORT, 'a finished stock take cannot change'); END""",
     "CREATE INDEX sale_member ON sale (member_id)",
+    # Report aggregates per UTC hour, kept by triggers in the transaction that completes the
+    # sale or writes the refund, so a day report reads a few thousand rows, not every line.
+    """CREATE TABLE report_sales (
+        bucket TEXT NOT NULL, cashier_id INTEGER NOT NULL, count INTEGER NOT NULL, subtotal INTEGER NOT NULL,
+        discount_total INTEGER NOT NULL, tax_total INTEGER NOT NULL, total INTEGER NOT NULL,
+        rounding INTEGER NOT NULL, member_discount INTEGER NOT NULL, points_discount INTEGER NOT NULL,
+        promo_discount INTEGER NOT NULL, PRIMARY KEY (bucket, cashier_id)) WITHOUT ROWID""",
+    """CREATE TABLE report_lines (
+        bucket TEXT NOT NULL, product_id INTEGER NOT NULL, category_id INTEGER NOT NULL, sku TEXT NOT NULL,
+        name TEXT NOT NULL, qty_milli INTEGER NOT NULL, net INTEGER NOT NULL, tax INTEGER NOT NULL,
+        cost_milli INTEGER NOT NULL, costed_net INTEGER NOT NULL, costed_tax INTEGER NOT NULL,
+        uncosted INTEGER NOT NULL, promo INTEGER NOT NULL, line_disc INTEGER NOT NULL,
+        PRIMARY KEY (bucket, product_id, category_id)) WITHOUT ROWID""",
+    """CREATE TABLE report_payments (
+        bucket TEXT NOT NULL, method TEXT NOT NULL, count INTEGER NOT NULL, amount INTEGER NOT NULL,
+        PRIMARY KEY (bucket, method)) WITHOUT ROWID""",
+    """CREATE TABLE report_refunds (
+        bucket TEXT NOT NULL, cashier_id INTEGER NOT NULL, count INTEGER NOT NULL, total INTEGER NOT NULL,
+        tax_total INTEGER NOT NULL, payout INTEGER NOT NULL, PRIMARY KEY (bucket, cashier_id)) WITHOUT ROWID""",
+    """CREATE TABLE report_refund_lines (
+        bucket TEXT NOT NULL, product_id INTEGER NOT NULL, sku TEXT NOT NULL, name TEXT NOT NULL,
+        qty_milli INTEGER NOT NULL, amount INTEGER NOT NULL, PRIMARY KEY (bucket, product_id)) WITHOUT ROWID""",
+    """CREATE TABLE report_refund_payments (
+        bucket TEXT NOT NULL, method TEXT NOT NULL, amount INTEGER NOT NULL,
+        PRIMARY KEY (bucket, method)) WITHOUT ROWID""",
+    """CREATE TRIGGER report_sale_completed AFTER UPDATE OF status ON sale
+        WHEN NEW.status = 'completed' AND OLD.status <> 'completed' BEGIN
+        INSERT INTO report_sales VALUES (substr(NEW.completed_at, 1, 13), NEW.cashier_id, 1, NEW.subtotal,
+            NEW.discount_total, NEW.tax_total, NEW.total, NEW.rounding, NEW.member_discount, NEW.points_discount,
+            NEW.promo_discount)
+            ON CONFLICT DO UPDATE SET count = count + 1, subtotal = subtotal + excluded.subtotal,
+            discount_total = discount_total + excluded.discount_total, tax_total = tax_total + excluded.tax_total,
+            total = total + excluded.total, rounding = rounding + excluded.rounding,
+            member_discount = member_discount + excluded.member_discount,
+            points_discount = points_discount + excluded.points_discount,
+            promo_discount = promo_discount + excluded.promo_discount;
+        INSERT INTO report_lines SELECT substr(NEW.completed_at, 1, 13), product_id, COALESCE(category_id, 0),
+            MAX(sku), MAX(name), SUM(qty_milli), SUM(net), SUM(tax), COALESCE(SUM(cost_price * qty_milli), 0),
+            SUM(CASE WHEN cost_price IS NULL THEN 0 ELSE net END), SUM(CASE WHEN cost_price IS NULL THEN 0 ELSE tax END),
+            SUM(cost_price IS NULL), SUM(promo_discount), SUM(line_discount)
+            FROM sale_line WHERE sale_id = NEW.uuid GROUP BY product_id, category_id
+            ON CONFLICT DO UPDATE SET qty_milli = qty_milli + excluded.qty_milli, net = net + excluded.net,
+            tax = tax + excluded.tax, cost_milli = cost_milli + excluded.cost_milli,
+            costed_net = costed_net + excluded.costed_net, costed_tax = costed_tax + excluded.costed_tax,
+            uncosted = uncosted + excluded.uncosted, promo = promo + excluded.promo,
+            line_disc = line_disc + excluded.line_disc;
+        INSERT INTO report_payments SELECT substr(NEW.completed_at, 1, 13), method, COUNT(*), SUM(amount)
+            FROM payment WHERE sale_id = NEW.uuid GROUP BY method
+            ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+    END""",
+    """CREATE TRIGGER report_refund AFTER INSERT ON refund BEGIN
+        INSERT INTO report_refunds VALUES (substr(NEW.created_at, 1, 13), NEW.cashier_id, 1, NEW.total,
+            NEW.tax_total, NEW.payout)
+            ON CONFLICT DO UPDATE SET count = count + 1, total = total + excluded.total,
+            tax_total = tax_total + excluded.tax_total, payout = payout + excluded.payout;
+    END""",
+    """CREATE TRIGGER report_refund_line AFTER INSERT ON refund_line BEGIN
+        INSERT INTO report_refund_lines VALUES ((SELECT substr(created_at, 1, 13) FROM refund WHERE uuid = NEW.refund_id),
+            NEW.product_id, NEW.sku, NEW.name, NEW.qty_milli, NEW.amount)
+            ON CONFLICT DO UPDATE SET qty_milli = qty_milli + excluded.qty_milli, amount = amount + excluded.amount;
+    END""",
+    """CREATE TRIGGER report_refund_payment AFTER INSERT ON refund_payment BEGIN
+        INSERT INTO report_refund_payments VALUES ((SELECT substr(created_at, 1, 13) FROM refund WHERE uuid = NEW.refund_id),
+            NEW.method, NEW.amount)
+            ON CONFLICT DO UPDATE SET amount = amount + excluded.amount;
+    END""",
+    # figures of sales completed before this migration
+    """INSERT INTO report_sales SELECT substr(completed_at, 1, 13), cashier_id, COUNT(*), SUM(subtotal),
+        SUM(discount_total), SUM(tax_total), SUM(total), SUM(rounding), 0, 0, 0
+        FROM sale WHERE status = 'completed' GROUP BY 1, 2""",
+    """INSERT INTO report_lines SELECT substr(s.completed_at, 1, 13), l.product_id, COALESCE(l.category_id, 0),
+        MAX(l.sku), MAX(l.name), SUM(l.qty_milli), SUM(l.net), SUM(l.tax), COALESCE(SUM(l.cost_price * l.qty_milli), 0),
+        SUM(CASE WHEN l.cost_price IS NULL THEN 0 ELSE l.net END), SUM(CASE WHEN l.cost_price IS NULL THEN 0 ELSE l.tax END),
+        SUM(l.cost_price IS NULL), 0, SUM(l.line_discount)
+        FROM sale_line l JOIN sale s ON s.uuid = l.sale_id WHERE s.status = 'completed' GROUP BY 1, 2, 3""",
+    """INSERT INTO report_payments SELECT substr(s.completed_at, 1, 13), p.method, COUNT(*), SUM(p.amount)
+        FROM payment p JOIN sale s ON s.uuid = p.sale_id WHERE s.status = 'completed' GROUP BY 1, 2""",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -78,3 +78,32 @@ def test_report_api_and_csv_need_a_manager(client):
     response = client.get("/api/reports/day.csv?date=2026-11-23&section=by_hour")
     assert response.mimetype == "text/csv" and response.data.decode().startswith("hour,sales_count,total")
     assert client.get("/api/reports/day.csv?section=nope").status_code == 400
+
+
+def test_day_bounds_in_a_zone_with_a_half_hour_offset(tmp_path, clock):
+    """Asia/Kolkata is UTC+5:30: the day's first and last half hours come from the raw rows."""
+    from datetime import datetime
+
+    from appliance.app import open_till
+    from appliance.services import shifts
+
+    from .conftest import login, make_config, seed
+
+    till = open_till(make_config(tmp_path, store={"timezone": "Asia/Kolkata"}), clock=clock)
+    seed(till)
+    actor = login(till, "1001")
+    shifts.open_shift(till, actor, 0)
+    for utc, code in ((datetime(2026, 11, 22, 18, 20), COLA),   # 23:50 on the 22nd: out
+                      (datetime(2026, 11, 22, 18, 40), CHIPS),  # 00:10 on the 23rd: in (edge)
+                      (datetime(2026, 11, 23, 6, 0), MILK),     # 11:30: in (whole hours)
+                      (datetime(2026, 11, 23, 18, 20), COLA),   # 23:50: in (edge)
+                      (datetime(2026, 11, 23, 18, 40), MILK)):  # 00:10 on the 24th: out
+        clock.now = utc
+        sell(till, actor, [code])
+    report = reports.day_report(till, date(2026, 11, 23))
+    assert report["summary"]["sales_count"] == 3
+    assert report["summary"]["total"] == 750 + 380 + 300
+    assert {r["sku"] for r in report["by_product"]} == {"CHIPS", "MILK", "COLA"}
+    hours = {r["hour"]: r["sales_count"] for r in report["by_hour"] if r["sales_count"]}
+    assert sum(hours.values()) == 3
+    till.db.close()
