@@ -29,7 +29,7 @@ class Events:
     def subscribe(self, name: str, listener: Callable[..., Any]) -> None:
         self._listeners[name].append(listener)
 
-    def emit(self, name: str, **payload) -> None:
+    def emit(self, name: str, /, **payload) -> None:
         """Call each listener of `name` (and of "*") as listener(name, payload)."""
         for listener in [*self._listeners.get(name, ()), *self._listeners.get("*", ())]:
             try:
@@ -59,6 +59,11 @@ class TillContext:
         The sale path uses this instead of peewee's query builder, whose per-call SQL
         generation costs more than SQLite takes to run the statement."""
         return self.db.connection().execute(statement, params)
+
+    def publish(self, name: str, /, **payload) -> None:
+        """Emit an event once the current transaction commits (at once outside one); a
+        rolled-back change publishes nothing."""
+        self.db.after_commit(lambda: self.events.emit(name, **payload))
 
     def transaction(self):
         """A write transaction that takes the write lock at BEGIN (no upgrade deadlocks

@@ -89,10 +89,9 @@ def add_payment(ctx: TillContext, actor: Actor, sale_uuid: str, method: str, amo
             _complete(ctx, actor, sale, shift_uuid, rounding=rounding, change=amount - applied)
         else:
             sale.updated_at = now
+            ctx.publish("sale.changed", sale_uuid=sale.uuid, total=sale.total)
             ctx.sql("UPDATE sale SET paid = ?, updated_at = ? WHERE uuid = ?",
                                (sale.paid, db_time(now), sale.uuid))
-    if sale.status == "completed":
-        ctx.events.emit("sale.completed", sale_uuid=sale.uuid, receipt_no=sale.receipt_no, change=sale.change)
     return sale, payment
 
 
@@ -148,7 +147,10 @@ def _complete(ctx: TillContext, actor: Actor, sale: Sale, shift_uuid: str, *, ro
     moves = add_moves(ctx, [(line["product_id"], -line["qty_milli"], "sale", sale.uuid, None, None) for line in lines])
     audit(ctx, "sale.complete", cashier=actor.cashier, subject=sale.uuid, receipt_no=sale.receipt_no,
           total=sale.total, paid=sale.paid)
-    enqueue(ctx, "sale", sale.uuid, sale_record(ctx, sale, lines, moves, member))
+    record = sale_record(ctx, sale, lines, moves, member)
+    enqueue(ctx, "sale", sale.uuid, record)
+    ctx.publish("sale.completed", sale_uuid=sale.uuid, receipt_no=sale.receipt_no, change=sale.change,
+                paid=sale.paid, cash=any(p["method"] == "cash" for p in record["payments"]))
 
 
 def sale_record(ctx: TillContext, sale: Sale, lines: list[dict], moves: list[dict], member: dict | None) -> dict:

@@ -146,7 +146,6 @@ def create_refund(ctx: TillContext, actor: Actor, *, reason: str, sale_uuid: str
             split = [("cash", payout, None)] if payout else []
         refund = _write(ctx, actor, approver, sale=sale, shift_uuid=shift_uuid, reason=reason, picked=picked,
                         total=total, payout=payout, split=split, fully=fully)
-    ctx.events.emit("refund.completed", refund_uuid=refund.uuid, number=refund.number, payout=refund.payout)
     return refund
 
 
@@ -188,7 +187,6 @@ def create_refund_without_receipt(ctx: TillContext, actor: Actor, *, reason: str
         shift_uuid = open_shift_uuid(ctx)
         refund = _write(ctx, actor, approver, sale=None, shift_uuid=shift_uuid, reason=reason, picked=picked,
                         total=total, payout=payout, split=[("cash", payout, None)] if payout else [], fully=False)
-    ctx.events.emit("refund.completed", refund_uuid=refund.uuid, number=refund.number, payout=refund.payout)
     return refund
 
 
@@ -258,6 +256,8 @@ def _write(ctx: TillContext, actor: Actor, approver, *, sale: Sale | None, shift
                                ctx.config.store.tax_mode),
         "stock_moves": [{"uuid": m["uuid"], "product_id": m["product_id"], "qty_milli": m["qty_milli"]} for m in moves],
     })
+    ctx.publish("refund.completed", refund_uuid=refund_uuid, number=number, payout=payout,
+                cash=any(m == "cash" for m, _, _ in split))
     return Refund.get_by_id(refund_uuid)
 
 

@@ -135,6 +135,7 @@ def recompute(ctx: TillContext, sale: Sale) -> Sale:
         (sale.subtotal, sale.discount_total, sale.tax_total, sale.total, sale.order_discount_kind,
          sale.order_discount_value, sale.member_discount, sale.points_redeemed, sale.points_discount,
          db_time(sale.updated_at), sale.uuid))
+    ctx.publish("sale.changed", sale_uuid=sale.uuid, total=sale.total)
     return sale
 
 
@@ -233,7 +234,11 @@ def add_item(ctx: TillContext, actor: Actor, sale_uuid: str, *, code: str | None
                  resolved.fixed_gross, product.tax_class_id, product.tax_rate_bp, product.cost_price,
                  product.category_id)).lastrowid
         recompute(ctx, sale)
-        return _line(sale, line_id)
+        line = _line(sale, line_id)
+        ctx.publish("sale.line_added", sale_uuid=sale.uuid, line_id=line.id, name=line.name, sku=line.sku,
+                    qty_milli=line.qty_milli, unit=line.unit, unit_price=line.unit_price, amount=line.gross,
+                    total=sale.total)
+        return line
 
 
 def _merge_target(ctx: TillContext, sale: Sale, product: Product, resolved: Resolved) -> tuple[int, int] | None:
@@ -338,6 +343,7 @@ def park(ctx: TillContext, actor: Actor, sale_uuid: str) -> Sale:
         sale.status = "parked"
         sale.parked_at = sale.updated_at = ctx.clock()
         sale.save()
+    ctx.publish("sale.changed", sale_uuid=sale.uuid, status=sale.status)
     return sale
 
 
@@ -360,6 +366,7 @@ def resume(ctx: TillContext, actor: Actor, sale_uuid: str) -> Sale:
         sale.shift = current_shift(ctx)
         sale.updated_at = ctx.clock()
         sale.save()
+    ctx.publish("sale.changed", sale_uuid=sale.uuid, status=sale.status)
     return sale
 
 
@@ -379,4 +386,5 @@ def void(ctx: TillContext, actor: Actor, sale_uuid: str, reason: str = "",
         audit(ctx, "sale.void", cashier=actor.cashier, approved_by=approver, subject=sale.uuid,
               reason=str(reason)[:200], total=sale.total,
               lines=[{"sku": line.sku, "qty_milli": line.qty_milli, "net": line.net} for line in lines])
+    ctx.publish("sale.changed", sale_uuid=sale.uuid, status=sale.status)
     return sale

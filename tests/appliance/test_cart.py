@@ -220,3 +220,15 @@ def test_store_permission_table_can_let_cashiers_discount(tmp_path, clock):
     assert sales.change_line(till, cashier, sale.uuid, line.id,
                              discount={"kind": "percent", "value": 1000}).discount_value == 1000
     till.db.close()
+
+
+def test_events_follow_commits_and_refusals_publish_nothing(till, cashier, shift):
+    seen = []
+    till.events.subscribe("*", lambda name, payload: seen.append(name))
+    sale = new_sale(till, cashier)
+    sales.add_item(till, cashier, sale.uuid, code=COLA)
+    assert seen == ["sale.changed", "sale.line_added"]
+    seen.clear()
+    with pytest.raises(ValidationError):
+        sales.add_item(till, cashier, sale.uuid, code="APPLE")  # needs a weight: refused inside the transaction
+    assert seen == []
