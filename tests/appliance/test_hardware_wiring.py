@@ -1,0 +1,104 @@
+"""The till with every device simulated: scan -> line, sale -> receipt, drawer, display."""
+
+import pytest
+
+from appliance import hardware
+from appliance.app import create_app, open_till
+from appliance.services import payments, sales, shifts
+
+from .conftest import CHIPS, COLA, MANAGER_OK, MILK, ean13, login, make_config, seed
+
+SIMULATED = {kind: {"backend": "simulator"} for kind in ("scanner", "printer", "drawer", "display", "buzzer")}
+
+
+@pytest.fixture
+def rig(tmp_path, clock):
+    till = open_till(make_config(tmp_path, hardware=SIMULATED), clock=clock)
+    seed(till)
+    app = create_app(ctx=till, extensions=[hardware.init_app])
+    wired = app.extensions["fleetpos.hardware"]
+    yield till, app, wired, wired.devices
+    wired.stop()
+    till.db.close()
+
+
+def test_scan_sale_receipt_drawer_and_display(rig):
+    till, _app, wired, devices = rig
+    cashier = login(till, "1001")
+    shifts.open_shift(till, cashier, 10_000)
+    devices.drawer.close()
+    kicks_before = len(devices.drawer.kicks)
+    for code in (COLA, CHIPS, MILK):
+        devices.scanner.feed(code)
+    sale = sales.current_sale(till)
+    assert [line.sku for line in sales.lines_of(sale)] == ["COLA", "CHIPS", "MILK"]
+    assert devices.display.lines == ("MILK", "               ¥3.80")  # the last item (Chinese name: SKU)
+    payments.add_payment(till, cashier, sale.uuid, "card", 430, reference="T-1")
+    payments.add_payment(till, cashier, sale.uuid, "cash", 2000)
+    wired.drain()
+    assert len(devices.printer.receipts) == 1
+    text = devices.printer.receipts[0]
+    for expected in ("可口可乐 330ml", "Lay's chips 70g", "蒙牛纯牛奶", "14.30", "20.00", "10.00", "till-1-000001"):
+        assert expected in text, expected
+    assert len(devices.drawer.kicks) == kicks_before + 1 and devices.drawer.kicks[-1].reason == "sale"
+    assert "10.00" in devices.display.lines[1]  # change due: 20.00 cash for 10.00 left
+    assert devices.buzzer.beeps == ["good", "good", "good"]  # one per read, none extra
+
+
+def test_a_bad_scan_beeps_and_changes_nothing(rig):
+    till, _app, _wired, devices = rig
+    cashier = login(till, "1001")
+    shifts.open_shift(till, cashier, 0)
+    rejected = []
+    till.events.subscribe("scan.rejected", lambda name, payload: rejected.append(payload["error"]))
+    devices.scanner.feed(ean13("690999999999"))  # a valid EAN-13 that is not in the catalog
+    assert rejected == ["unknown_barcode"]
+    assert devices.buzzer.beeps == ["good", "error"]  # read fine, refused by the till
+    assert not sales.lines_of(sales.current_sale(till))
+
+
+def test_printer_unplugged_mid_job_queues_and_prints_exactly_once(rig):
+    till, _app, wired, devices = rig
+    cashier = login(till, "1001")
+    shifts.open_shift(till, cashier, 0)
+    devices.printer.set_online(False)
+    devices.scanner.feed(COLA)
+    sale = sales.current_sale(till)
+    payments.add_payment(till, cashier, sale.uuid, "cash", 300)
+    wired.drain()
+    assert devices.printer.receipts == []
+    assert len(devices.printer.pending_jobs()) == 1
+    devices.printer.set_online(True)
+    assert devices.printer.retry_pending() == 1
+    assert devices.printer.retry_pending() == 0
+    assert len(devices.printer.receipts) == 1 and "till-1-000001" in devices.printer.receipts[0]
+
+
+def test_no_sale_and_cash_out_open_the_drawer(rig):
+    till, _app, _wired, devices = rig
+    from appliance.services import drawer
+
+    cashier = login(till, "1001")
+    shifts.open_shift(till, cashier, 5000)
+    drawer.open_no_sale(till, cashier, "change for a note", override=MANAGER_OK)
+    shifts.move_cash(till, cashier, "out", 1000, "bank", override=MANAGER_OK)
+    assert [k.reason for k in devices.drawer.kicks] == ["cash_in", "no_sale", "cash_out"]
+
+
+def test_device_states_reprint_and_retry_over_the_api(rig):
+    till, app, wired, devices = rig
+    client = app.test_client()
+    from .conftest import api_login
+
+    api_login(client, "1001")
+    client.post("/api/shifts", json={"opening_float": 0})
+    devices.scanner.feed(CHIPS)
+    sale = client.get("/api/sale/current").json["sale"]
+    client.post(f"/api/sales/{sale['uuid']}/payments", json={"method": "cash", "amount": 1000})
+    wired.drain()
+    states = client.get("/api/devices").json
+    assert {d["kind"] for d in states["devices"]} == {"scanner", "printer", "drawer", "display", "buzzer"}
+    assert all(d["available"] for d in states["devices"])
+    assert client.post(f"/api/sales/{sale['uuid']}/reprint").status_code == 200
+    assert len(devices.printer.receipts) == 2
+    assert client.post("/api/printer/retry").json["printed"] == 0
