@@ -117,6 +117,9 @@ def create_refund(ctx: TillContext, actor: Actor, *, reason: str, sale_uuid: str
                                       code="line_not_found")
             seen.add(item["line_id"])
             line = sold[item["line_id"]]
+            if not line["remaining_qty_milli"]:
+                raise ValidationError(f"{line['name']} on this receipt has already been refunded in full",
+                                      code="refund_too_large", line_id=line["line_id"], remaining_qty_milli=0)
             qty = item.get("qty_milli", line["remaining_qty_milli"])
             if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
                 raise ValidationError(f"refund line {index + 1}: quantity must be more than zero",
