@@ -44,6 +44,8 @@ class TillContext:
     db: SqliteDatabase
     clock: Callable[[], datetime] = utcnow
     events: Events = field(default_factory=Events)
+    #: derived data kept between calls, each entry with the token it was built from
+    cache: dict = field(default_factory=dict)
 
     @property
     def device_id(self) -> str:

@@ -19,44 +19,55 @@ Kinds (what the store guides call them):
 Rules, in the order the engine uses them:
 
 1. Units. Line-level kinds work on units. An "each" line of k pieces is k units whose
-   values split the line's gross evenly (`allocate`, earlier pieces take the odd minor
+   values split the line's gross evenly (`allocate`: earlier pieces take the odd minor
    units), which is the unit price unless a label fixed the gross. A "kg" line is one
    unit worth its gross. buy_x_get_y and n_for_price use "each" units only. Lines with a
    gross of 0 get nothing.
-2. A unit receives at most one line-level promotion. Greedy: evaluate every
-   combinable line promotion on the units nobody has taken yet; take the one giving the
-   largest discount (ties: lower priority, then code); it takes the units it used;
-   repeat until nothing gives a positive discount. percent_off and amount_off use every
-   eligible unit they discount. buy_x_get_y and n_for_price pool the eligible units of
-   all lines, sort them by value, highest first (then line order), cut them into
-   consecutive groups and use the groups that give a discount; an incomplete group, or
-   an n_for_price group whose units cost no more than `price`, gets nothing (and keeps
-   its units for other promotions). A buy_x_get_y group's discount goes to the lines of
-   its free units (each its own value, or `get_off_bp` of it); an n_for_price group's
-   discount is spread over its lines in proportion to their units' values, exactly
-   (`allocate`). percent_off rounds once per line, amount_off is capped at each unit's
-   value.
-3. spend_save comes after line promotions, on the order's gross minus the line
-   discounts; only the best spend_save applies (largest saving, then priority, then
-   code). A threshold is reached when the spend is >= it.
-4. The combination (a): the greedy steps are taken in order, and the combination is the
-   prefix of those steps plus the best combinable spend_save that gives the most in total
-   (ties: the longer prefix). Without a spend_save this is simply every greedy step; with
-   one, it stops before a small line discount that would push the order under a
-   spend_save threshold worth more.
-5. A non-combinable promotion is applied alone: (b) each non-combinable line promotion
-   on every unit, and each non-combinable spend_save on the gross. The result is the
-   candidate with the largest total discount; ties prefer (a), then the lower priority,
-   then the code.
+2. Offers. percent_off rounds once per line on the line's units it takes; amount_off
+   gives min(amount, unit value) a unit, and on a kg line amount x kg, capped at the gross.
+   buy_x_get_y and n_for_price pool their eligible units over all lines, sort them by
+   value, highest first (then line order), cut them into consecutive groups, and keep the
+   groups that give a discount: an incomplete group, or an n_for_price group that costs no
+   more than `price`, gets nothing and keeps its units. A buy_x_get_y group's discount
+   (`get_off_bp` of its free units' value, rounded once per group) goes to the lines of
+   its free units in proportion to their value, which is each unit's own price when they
+   are free; an n_for_price group's (its value - `price`) is spread over its lines in
+   proportion to their units' values. Both spread exactly (`allocate`). All the units of a
+   kept group are used, the ones paid for as well.
+3. Greedy. A unit receives at most one line-level promotion. The moves are: a
+   percent_off or amount_off promotion on one line (on all the units it has left), and a
+   buy_x_get_y or n_for_price promotion as a whole (all its groups on the units left).
+   The engine takes the move giving the largest discount (ties: lower priority, then code,
+   then line order), marks its units used, and repeats until no move gives anything.
+   Line by line, so that a small store-wide percentage does not take a line away from that
+   product's own bigger offer: with percent/amount promotions only, every line gets its
+   best offer.
+4. spend_save comes after line promotions, on the order's gross minus the line
+   discounts; only the best spend_save applies (largest saving, then priority, then code);
+   a threshold is reached when the spend is >= it. The combination (a) is the prefix of
+   the greedy moves that, with the best combinable spend_save on what is left, gives the
+   most (ties: the longer prefix): it stops before a line discount that would push the
+   order under a threshold worth more. Without a spend_save it is every move.
+5. A promotion on its own: (b) each promotion applied alone (a line promotion on every
+   unit, a spend_save on the gross). This is how a non-combinable promotion applies, and,
+   for a combinable one, a floor under the greedy. The result is the best of (a) and (b)
+   by total discount; ties prefer (a), then the lower priority, then the code.
 6. Deterministic: promotions are sorted by (priority, code) before anything else, so the
    order they are given in does not matter; codes must be unique within one call.
 7. Bounds: no line discount exceeds the line's gross, none is negative, the order
    discount never exceeds what remains after line discounts.
 
-Greedy is not optimal: a new promotion that wins the first pick can use units that two
-smaller promotions would have used better, so adding a combinable line promotion can
-(rarely) lower the total; adding a spend_save or a non-combinable promotion never does,
-and the result is never worse than any single promotion on its own.
+The greedy is not an optimiser. A group promotion is taken whole, so when it wins a step
+it can take units that smaller offers would have used better; and a bigger line discount
+can push the order under a spend_save threshold while a smaller one would not have.
+So adding a combinable line promotion can (rarely) lower the total. Adding a spend_save or
+a non-combinable promotion never does, and the result is never below what any single
+promotion gives on its own.
+
+Speed: each line keeps its best percent/amount offer (recomputed only when a group takes
+some of its units); group promotions wait in the same heap at an upper bound and are
+evaluated exactly only when they reach the top; (b) evaluates a promotion only when an
+upper bound from per-product/category totals beats the best result so far.
 """
 
 from __future__ import annotations
@@ -70,7 +81,6 @@ from datetime import datetime
 from .money import BP_ONE, allocate, div_round, percent_of
 
 KINDS = ("percent_off", "amount_off", "buy_x_get_y", "n_for_price", "spend_save")
-LINE_KINDS = KINDS[:4]
 GROUP_KINDS = ("buy_x_get_y", "n_for_price")
 UNITS = ("each", "kg")
 ONE = 1000  # milli-units in one piece / one kg
@@ -120,9 +130,11 @@ class Promotion:
                     raise ValueError(f"promotion {self.code!r}: {name} must be a set, got {value!r}")
                 object.__setattr__(self, name, frozenset(value))
         if not isinstance(self.tiers, tuple) or not all(isinstance(t, tuple) for t in self.tiers):
-            if not isinstance(self.tiers, Iterable):
-                raise ValueError(f"promotion {self.code!r}: tiers must be (threshold, saving) pairs")
-            object.__setattr__(self, "tiers", tuple(tuple(t) for t in self.tiers))
+            try:
+                object.__setattr__(self, "tiers", tuple(tuple(t) for t in self.tiers))
+            except TypeError:
+                raise ValueError(f"promotion {self.code!r}: tiers must be (threshold, saving) pairs, "
+                                 f"got {self.tiers!r}") from None
         validate(self)
 
 
@@ -255,6 +267,9 @@ def active(promotions: Iterable[Promotion], *, now_local: datetime, store_id: st
     return running
 
 
+_NOTHING = (0, 0, 0, 0, 0, 0, 0)  # the totals of a scope with no promotable line
+
+
 class _Cart:
     """The lines as units: line i has pieces[i] units; the first hi[i] are worth q[i] + 1, the rest q[i].
 
@@ -262,7 +277,7 @@ class _Cart:
     line i is its units from taken[i] on.
     """
 
-    __slots__ = ("lines", "n", "pieces", "q", "hi", "by_product", "by_category", "promotable", "each")
+    __slots__ = ("lines", "n", "pieces", "q", "hi", "each", "by_product", "by_category", "promotable", "totals")
 
     def __init__(self, lines: Sequence[PromoLine]):
         self.lines = lines
@@ -271,6 +286,9 @@ class _Cart:
         self.by_product: dict[int, list[int]] = {}
         self.by_category: dict[int, list[int]] = {}
         self.promotable = []
+        # per scope key ("p", product) / ("c", category) / ("all",): what its promotable lines hold,
+        # [value, lines, each value, each units, dearest each unit, kg milli, kg lines]
+        self.totals: dict[tuple, list[int]] = {}
         for i, line in enumerate(lines):
             is_each = line.unit == "each"
             pieces = line.qty_milli // ONE if is_each else 1
@@ -279,68 +297,124 @@ class _Cart:
             self.q.append(q)
             self.hi.append(hi)
             self.each.append(is_each)
-            if line.gross > 0:
-                self.promotable.append(i)
-                self.by_product.setdefault(line.product_id, []).append(i)
-                if line.category_id is not None:
-                    self.by_category.setdefault(line.category_id, []).append(i)
+            if line.gross <= 0:
+                continue
+            self.promotable.append(i)
+            self.by_product.setdefault(line.product_id, []).append(i)
+            keys = [("p", line.product_id), ("all",)]
+            if line.category_id is not None:
+                self.by_category.setdefault(line.category_id, []).append(i)
+                keys.append(("c", line.category_id))
+            for key in keys:
+                total = self.totals.setdefault(key, [0] * 7)
+                total[0] += line.gross
+                total[1] += 1
+                if is_each:
+                    total[2] += line.gross
+                    total[3] += pieces
+                    total[4] = max(total[4], q + 1 if hi else q)
+                else:
+                    total[5] += line.qty_milli
+                    total[6] += 1
 
-    def lines_of(self, promo: Promotion) -> list[int]:
-        """Promotable lines the promotion covers, in line order."""
+    def lines_of(self, promo: Promotion, keys: list[tuple]) -> list[int]:
+        """Promotable lines the promotion covers (its `scope_keys`), in line order."""
         if not promo.products and not promo.categories:
             found = self.promotable
         else:
             touched: set[int] = set()
-            for ids, index in ((promo.products, self.by_product), (promo.categories, self.by_category)):
-                if len(ids) <= len(index):
-                    for key in ids:
-                        touched.update(index.get(key, ()))
-                else:
-                    for key, lines in index.items():
-                        if key in ids:
-                            touched.update(lines)
+            for tag, key in keys:
+                touched.update((self.by_product if tag == "p" else self.by_category)[key])
             found = sorted(touched)
         if promo.kind in GROUP_KINDS:
             found = [i for i in found if self.each[i]]
         return found
 
+    def scope_keys(self, promo: Promotion) -> list[tuple]:
+        """The aggregate keys of the cart that the promotion covers (a line may be under two)."""
+        if not promo.products and not promo.categories:
+            return [("all",)]
+        keys = []
+        for tag, ids, index in (("p", promo.products, self.by_product), ("c", promo.categories, self.by_category)):
+            if len(ids) > len(index):  # a long list of ids: walk the cart's instead
+                ids, index = index, ids
+            keys += [(tag, key) for key in ids if key in index]
+        return keys
 
-# An evaluation: (total discount, ((line, units used, discount), ...)); every entry has units > 0.
+    def alone_bound(self, promo: Promotion, keys: list[tuple]) -> int:
+        """An upper bound of what a line promotion gives on its own, from the scope totals.
+
+        percent_off rounds each line up by at most half a minor unit; amount_off gives at most
+        `amount` a unit (a kg line rounds up by half a minor unit) and never more than the
+        value; the group kinds as `_Candidate.bound`.
+        """
+        value = lines = each_value = each_units = dearest = kg_milli = kg_lines = 0
+        for key in keys:
+            v, n, ev, eu, dear, km, kl = self.totals.get(key, _NOTHING)
+            value, lines, each_value, each_units = value + v, lines + n, each_value + ev, each_units + eu
+            dearest, kg_milli, kg_lines = max(dearest, dear), kg_milli + km, kg_lines + kl
+        if promo.kind == "percent_off":
+            return min(value, (value * promo.percent_bp + BP_ONE // 2 * lines) // BP_ONE)
+        if promo.kind == "amount_off":
+            return min(value, promo.amount * each_units + (promo.amount * kg_milli + ONE // 2 * kg_lines) // ONE)
+        return _group_bound(promo, each_value, each_units, dearest)
+
+    def value_left(self, i: int, t: int) -> int:
+        """What line i's units from t on are worth."""
+        left = self.pieces[i] - t
+        if left <= 0:
+            return 0
+        return left * self.q[i] + (self.hi[i] - t if self.hi[i] > t else 0)
+
+    def line_discount(self, promo: Promotion, i: int, t: int) -> int:
+        """percent_off / amount_off on line i's units from unit t on."""
+        left = self.pieces[i] - t
+        if left <= 0:
+            return 0
+        q, hi = self.q[i], self.hi[i]
+        upper = hi - t if hi > t else 0  # units left worth q + 1
+        if promo.kind == "percent_off":
+            return percent_of(left * q + upper, promo.percent_bp)
+        if self.each[i]:
+            amount = promo.amount
+            return upper * min(amount, q + 1) + (left - upper) * min(amount, q)
+        return min(div_round(promo.amount * self.lines[i].qty_milli, ONE), q)
+
+
+# What a promotion does to the cart: ((line, units used, discount), ...); every entry has units > 0.
 _Allocation = tuple[tuple[int, int, int], ...]
 
 
-def _percent(promo: Promotion, lines: list[int], cart: _Cart, taken: list[int]) -> tuple[int, _Allocation]:
-    bp, pieces, q, hi = promo.percent_bp, cart.pieces, cart.q, cart.hi
-    total, out = 0, []
-    for i in lines:
-        t = taken[i]
-        left = pieces[i] - t
-        if left:
-            value = left * q[i] + (hi[i] - t if hi[i] > t else 0)
-            d = div_round(value * bp, BP_ONE)
-            if d > 0:
-                total += d
-                out.append((i, left, d))
-    return total, tuple(out)
+class _LineOffers:
+    """The best combinable percent_off / amount_off for a line, looked up by its product, category, all.
 
+    Within one key a promotion that another beats on both rate and rank can never be chosen
+    (a higher rate never gives less), so each key keeps only the ones that can.
+    """
 
-def _amount(promo: Promotion, lines: list[int], cart: _Cart, taken: list[int]) -> tuple[int, _Allocation]:
-    amount, pieces, q, hi = promo.amount, cart.pieces, cart.q, cart.hi
-    total, out = 0, []
-    for i in lines:
-        t = taken[i]
-        left = pieces[i] - t
-        if not left:
-            continue
-        if cart.each[i]:
-            upper = hi[i] - t if hi[i] > t else 0
-            d = upper * min(amount, q[i] + 1) + (left - upper) * min(amount, q[i])
-        else:
-            d = min(div_round(amount * cart.lines[i].qty_milli, ONE), q[i])
-        if d > 0:
-            total += d
-            out.append((i, left, d))
-    return total, tuple(out)
+    def __init__(self, ranked: list[tuple[int, Promotion, list[tuple]]], cart: _Cart):
+        """`ranked`: (rank, promotion, scope keys) in rank order."""
+        self.cart = cart
+        self.by_key: dict[tuple, list[tuple[int, Promotion]]] = {}
+        top: dict[tuple, int] = {}  # (key, kind) -> highest rate kept so far
+        for rank, promo, keys in ranked:
+            rate = promo.percent_bp if promo.kind == "percent_off" else promo.amount
+            for key in keys:
+                # an earlier (better-ranked) offer with a rate at least as high always wins
+                if rate > top.get((key, promo.kind), 0):
+                    top[(key, promo.kind)] = rate
+                    self.by_key.setdefault(key, []).append((rank, promo))
+
+    def best(self, i: int, t: int) -> tuple[int, int, Promotion] | None:
+        """(discount, rank, promotion) of line i's best offer on its units from t on, or None."""
+        line = self.cart.lines[i]
+        best = None
+        for key in (("p", line.product_id), ("c", line.category_id), ("all",)):
+            for rank, promo in self.by_key.get(key, ()):
+                d = self.cart.line_discount(promo, i, t)
+                if d > 0 and (best is None or d > best[0] or (d == best[0] and rank < best[1])):
+                    best = (d, rank, promo)
+        return best
 
 
 def _sorted_runs(lines: list[int], cart: _Cart) -> list[tuple[int, int, bool]]:
@@ -349,10 +423,62 @@ def _sorted_runs(lines: list[int], cart: _Cart) -> list[tuple[int, int, bool]]:
     for i in lines:
         if cart.hi[i]:
             runs.append((cart.q[i] + 1, i, True))
-        if cart.q[i] and cart.pieces[i] > cart.hi[i]:
+        if cart.pieces[i] > cart.hi[i]:
             runs.append((cart.q[i], i, False))
     runs.sort(key=lambda run: (-run[0], run[1]))
     return runs
+
+
+class _Candidate:
+    """A promotion with the cart lines it covers, ready to evaluate on the units left.
+
+    For a group promotion it also keeps what its lines have left, in units and in money, for
+    a cheap upper bound of its discount.
+    """
+
+    __slots__ = ("rank", "promo", "lines", "size", "units", "value", "dearest", "_runs")
+
+    def __init__(self, rank: int, promo: Promotion, lines: list[int], cart: _Cart):
+        self.rank = rank
+        self.promo = promo
+        self.lines = lines
+        self.size = promo.buy + promo.get if promo.kind == "buy_x_get_y" else promo.n
+        self._runs = None
+        if promo.kind in GROUP_KINDS:
+            self.units = self.value = self.dearest = 0
+            for i in lines:
+                self.units += cart.pieces[i]
+                self.value += cart.lines[i].gross
+                self.dearest = max(self.dearest, cart.q[i] + 1 if cart.hi[i] else cart.q[i])
+
+    def evaluate(self, cart: _Cart, taken: list[int]) -> tuple[int, _Allocation]:
+        if self.promo.kind not in GROUP_KINDS:
+            out = []
+            for i in self.lines:
+                d = cart.line_discount(self.promo, i, taken[i])
+                if d > 0:
+                    out.append((i, cart.pieces[i] - taken[i], d))
+            return sum(d for _, _, d in out), tuple(out)
+        if self._runs is None:
+            self._runs = _sorted_runs(self.lines, cart)
+        return _groups(self.promo, self._runs, cart, taken)
+
+    def bound(self) -> int:
+        """An upper bound of the group discount on what the lines have left."""
+        return _group_bound(self.promo, self.value, self.units, self.dearest)
+
+
+def _group_bound(promo: Promotion, value: int, units: int, dearest: int) -> int:
+    """An upper bound of a group promotion's discount on `units` units worth `value`, none above `dearest`.
+
+    buy_x_get_y: free units are the cheapest of their group, so worth at most get/size of it,
+    and each group rounds up by at most half a minor unit. n_for_price: no more than the
+    units are worth, nor than every group at the dearest unit's price.
+    """
+    if promo.kind == "buy_x_get_y":
+        size = promo.buy + promo.get
+        return (value * promo.get * promo.get_off_bp + BP_ONE // 2 * (units // size) * size) // (size * BP_ONE)
+    return min(value, units // promo.n * max(0, promo.n * dearest - promo.price))
 
 
 def _groups(promo: Promotion, runs: list[tuple[int, int, bool]], cart: _Cart,
@@ -388,10 +514,7 @@ def _groups(promo: Promotion, runs: list[tuple[int, int, bool]], cart: _Cart,
             k += 1
             continue
         if count >= size:  # whole groups inside one run
-            if bxgy:
-                d = percent_of(promo.get * value, promo.get_off_bp)
-            else:
-                d = size * value - promo.price
+            d = percent_of(promo.get * value, promo.get_off_bp) if bxgy else size * value - promo.price
             if d <= 0:
                 break
             repeat = count // size
@@ -403,8 +526,7 @@ def _groups(promo: Promotion, runs: list[tuple[int, int, bool]], cart: _Cart,
         parts, need, j = [], size, k  # one group across runs
         while need and j < end:
             take = min(need, seq[j][2])
-            if take:
-                parts.append((seq[j][0], seq[j][1], take))
+            parts.append((seq[j][0], seq[j][1], take))
             need -= take
             j += 1
         if need:
@@ -424,75 +546,86 @@ def _groups(promo: Promotion, runs: list[tuple[int, int, bool]], cart: _Cart,
             d = sum(weights.values()) - promo.price
         if d <= 0:
             break
-        order = sorted(weights)
-        for line_j, share in zip(order, allocate(d, [weights[x] for x in order])):
-            given[line_j] = given.get(line_j, 0) + share
+        if len(weights) == 1:
+            for line_j in weights:
+                given[line_j] = given.get(line_j, 0) + d
+        else:
+            order = sorted(weights)
+            for line_j, share in zip(order, allocate(d, [weights[x] for x in order])):
+                given[line_j] = given.get(line_j, 0) + share
         total += d
-        need = size
-        while need:
-            take = min(need, seq[k][2])
-            seq[k][2] -= take
-            used[seq[k][0]] = used.get(seq[k][0], 0) + take
-            need -= take
-            if seq[k][2] == 0:
-                k += 1
+        for offset, (line_j, _, take) in enumerate(parts):  # parts are seq[k], seq[k + 1], ...
+            seq[k + offset][2] -= take
+            used[line_j] = used.get(line_j, 0) + take
     return total, tuple((i, used[i], given.get(i, 0)) for i in sorted(used))
 
 
-class _Candidate:
-    """A line promotion with the cart lines it covers, ready to evaluate on what is left."""
+def _greedy(cart: _Cart, offers: _LineOffers,
+            groups: list[_Candidate]) -> list[tuple[Promotion, _Allocation, int]]:
+    """The greedy steps (promotion, allocation, discount), largest discount first.
 
-    __slots__ = ("rank", "promo", "lines", "runs")
-
-    def __init__(self, rank: int, promo: Promotion, lines: list[int], cart: _Cart):
-        self.rank = rank
-        self.promo = promo
-        self.lines = lines
-        self.runs = _sorted_runs(lines, cart) if promo.kind in GROUP_KINDS else None
-
-    def evaluate(self, cart: _Cart, taken: list[int]) -> tuple[int, _Allocation]:
-        kind = self.promo.kind
-        if kind == "percent_off":
-            return _percent(self.promo, self.lines, cart, taken)
-        if kind == "amount_off":
-            return _amount(self.promo, self.lines, cart, taken)
-        return _groups(self.promo, self.runs, cart, taken)
-
-
-def _greedy(candidates: list[_Candidate], cart: _Cart) -> list[tuple[_Candidate, _Allocation, int]]:
-    """The greedy steps (candidate, allocation, discount), largest discount first.
-
-    Lazy: a promotion is re-evaluated only when it reaches the top of the heap after one
-    of its lines lost units. Taking units never raises any promotion's discount, so a
-    fresh entry on top is the true best (the same steps as re-evaluating everything).
+    The heap holds each line's best percent/amount offer (always exact: recomputed when the
+    line loses units) and each group promotion, at an upper bound or at its exact value on the
+    units left. Taking units never raises a discount, so an exact, fresh entry on top is the
+    true best; anything else on top is tightened (cheap bound, then exact evaluation) and put
+    back. Entries order by (-discount, rank, line); a group promotion's line is -1.
     """
-    taken = [0] * cart.n
-    by_line: list[list[int]] = [[] for _ in range(cart.n)]
-    version = [0] * len(candidates)
+    n = cart.n
+    taken = [0] * n
+    line_version = [0] * n
+    by_line: list[list[int]] = [[] for _ in range(n)]
+    version = [0] * len(groups)  # -1 once applied or out of units
     heap = []
-    for c, cand in enumerate(candidates):
+    for i in cart.promotable:
+        best = offers.best(i, 0)
+        if best is not None:
+            heap.append((-best[0], best[1], i, -1, 0, best[2]))
+    for c, cand in enumerate(groups):
         for i in cand.lines:
             by_line[i].append(c)
-        total, alloc = cand.evaluate(cart, taken)
-        if total > 0:
-            heap.append((-total, cand.rank, c, 0, alloc))
+        bound = cand.bound()
+        if bound > 0:
+            heap.append((-bound, cand.rank, -1, c, 0, None))
     heapq.heapify(heap)
     steps = []
     while heap:
-        negative, rank, c, seen, alloc = heapq.heappop(heap)
-        cand = candidates[c]
-        if seen != version[c]:
-            total, alloc = cand.evaluate(cart, taken)
-            if total > 0:
-                heapq.heappush(heap, (-total, rank, c, version[c], alloc))
-            continue
-        steps.append((cand, alloc, -negative))
-        version[c] = -1  # applied: it never comes back
+        negative, rank, line, c, seen, payload = heapq.heappop(heap)
+        if c < 0:  # a line's best offer
+            if seen != line_version[line]:
+                continue  # the line lost units since; its new best is in the heap
+            promo, alloc = payload, ((line, cart.pieces[line] - taken[line], -negative),)
+        else:
+            if version[c] < 0:
+                continue
+            if payload is None or seen != version[c]:
+                cand = groups[c]
+                bound = min(cand.bound(), -negative)
+                if bound < -negative:
+                    if bound > 0:
+                        heapq.heappush(heap, (-bound, rank, -1, c, version[c], None))
+                    continue
+                total, alloc = cand.evaluate(cart, taken)
+                if total > 0:
+                    heapq.heappush(heap, (-total, rank, -1, c, version[c], alloc))
+                continue
+            promo, alloc = groups[c].promo, payload
+            version[c] = -1  # applied: it never comes back
+        steps.append((promo, alloc, -negative))
         for i, units, _ in alloc:
-            taken[i] += units
+            t = taken[i]
+            taken[i] = t + units
+            line_version[i] += 1
+            lost_value = cart.value_left(i, t) - cart.value_left(i, t + units)
             for other in by_line[i]:
                 if version[other] >= 0:
-                    version[other] += 1
+                    cand = groups[other]
+                    cand.units -= units
+                    cand.value -= lost_value
+                    version[other] = version[other] + 1 if cand.units >= cand.size else -1
+            if t + units < cart.pieces[i]:
+                best = offers.best(i, t + units)
+                if best is not None:
+                    heapq.heappush(heap, (-best[0], best[1], i, -1, line_version[i], best[2]))
     return steps
 
 
@@ -527,17 +660,26 @@ def apply(lines: Sequence[PromoLine], promotions: Sequence[Promotion]) -> PromoR
     cart = _Cart(lines)
     gross = sum(line.gross for line in lines)
 
-    combinable, alone, spend_save = [], [], []
+    keys = [None if promo.kind == "spend_save" else cart.scope_keys(promo) for promo in ranked]
+    per_line, groups, spend_save = [], [], []
+    seen_groups = set()  # a group promotion identical to a better-ranked one can never win
     for rank, promo in enumerate(ranked):
-        if promo.kind == "spend_save":
-            (spend_save if promo.combinable else alone).append((rank, promo))
+        if not promo.combinable or (not keys[rank] and promo.kind != "spend_save"):
             continue
-        covered = cart.lines_of(promo)
-        if covered:
-            (combinable if promo.combinable else alone).append(_Candidate(rank, promo, covered, cart))
+        if promo.kind == "spend_save":
+            spend_save.append((rank, promo))
+        elif promo.kind in GROUP_KINDS:
+            same = (promo.kind, promo.products, promo.categories, promo.buy, promo.get, promo.get_off_bp,
+                    promo.n, promo.price)
+            covered = None if same in seen_groups else cart.lines_of(promo, keys[rank])
+            seen_groups.add(same)
+            if covered:
+                groups.append(_Candidate(rank, promo, covered, cart))
+        else:
+            per_line.append((rank, promo, keys[rank]))
 
     # (a) the greedy combination, cut where it pays most together with the best spend_save
-    steps = _greedy(combinable, cart)
+    steps = _greedy(cart, _LineOffers(per_line, cart), groups)
     savings = _SpendSave(spend_save)
     best_k, best_total, best_order, best_promo = 0, -1, 0, None
     line_total = 0
@@ -547,19 +689,23 @@ def apply(lines: Sequence[PromoLine], promotions: Sequence[Promotion]) -> PromoR
         order, promo = savings.at(gross - line_total)
         if line_total + order >= best_total:
             best_k, best_total, best_order, best_promo = k, line_total + order, order, promo
-    chosen = ([(step[0].promo, step[1]) for step in steps[:best_k]], best_order, best_promo)
+    chosen = ([step[:2] for step in steps[:best_k]], best_order, best_promo)
 
-    # (b) each non-combinable promotion on its own
+    # (b) each promotion on its own: the only way a non-combinable one applies, and a floor
+    # under the greedy; evaluated only where its bound beats the best so far (ties keep the
+    # earlier: (a), then (priority, code))
     fresh = [0] * cart.n
-    for entry in alone:
-        if isinstance(entry, _Candidate):
-            total, alloc = entry.evaluate(cart, fresh)
-            picked = ([(entry.promo, alloc)], 0, None)
+    for rank, promo in enumerate(ranked):
+        if promo.kind == "spend_save":
+            total, saver = _SpendSave([(rank, promo)]).at(gross)
+            picked = ([], total, saver)
+        elif keys[rank] and cart.alone_bound(promo, keys[rank]) > best_total:
+            total, alloc = _Candidate(rank, promo, cart.lines_of(promo, keys[rank]), cart).evaluate(cart, fresh)
+            picked = ([(promo, alloc)], 0, None)
         else:
-            total, promo = _SpendSave([entry]).at(gross)
-            picked = ([], total, promo)
+            continue
         if total > best_total:
-            best_total, chosen = total, picked  # ties keep the earlier: (a), then lower (priority, code)
+            best_total, chosen = total, picked
 
     applied, order_discount, order_promo = chosen
     discounts = [0] * cart.n

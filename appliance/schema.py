@@ -491,8 +491,64 @@ STORE_OPERATIONS = (
         FROM payment p JOIN sale s ON s.uuid = p.sale_id WHERE s.status = 'completed' GROUP BY 1, 2""",
 )
 
+# Sync with head office (appliance/sync, docs/protocol.md): the till's identity and broker
+# credentials from enrollment, the keys that sign its catalog, the catalog version it
+# has applied, scheduled prices, device states for the status report, and records head
+# office refused (kept there as dead letters).
+SYNC = (
+    """CREATE TABLE sync_identity (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        store_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        broker_host TEXT NOT NULL,
+        broker_port INTEGER NOT NULL,
+        broker_tls INTEGER NOT NULL DEFAULT 0,
+        ca_pem TEXT,
+        username TEXT NOT NULL,
+        password TEXT NOT NULL,
+        heartbeat_seconds INTEGER NOT NULL,
+        enrolled_at TEXT NOT NULL)""",
+    """CREATE TABLE catalog_key (
+        key_id TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,
+        added_at TEXT NOT NULL)""",
+    """CREATE TABLE catalog_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL,
+        head_version INTEGER NOT NULL,
+        updated_at TEXT,
+        last_error TEXT)""",
+    "INSERT INTO catalog_state (id, version, head_version) VALUES (1, 0, 0)",
+    """CREATE TABLE catalog_change_log (
+        id INTEGER PRIMARY KEY,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('changeset', 'snapshot')),
+        change_count INTEGER NOT NULL,
+        issued_at TEXT NOT NULL,
+        applied_at TEXT NOT NULL)""",
+    """CREATE TABLE scheduled_price (
+        id TEXT PRIMARY KEY,
+        sku TEXT NOT NULL,
+        price INTEGER NOT NULL CHECK (price >= 0),
+        effective_at TEXT NOT NULL,
+        applied_at TEXT)""",
+    "CREATE INDEX scheduled_price_due ON scheduled_price (effective_at) WHERE applied_at IS NULL",
+    "CREATE INDEX scheduled_price_sku ON scheduled_price (sku, effective_at)",
+    """CREATE TABLE device_state (
+        name TEXT PRIMARY KEY,
+        available INTEGER NOT NULL,
+        backend TEXT,
+        message TEXT,
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE outbox_rejection (
+        record_uuid TEXT PRIMARY KEY,
+        error TEXT NOT NULL,
+        rejected_at TEXT NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial till schema", INITIAL),
     Migration(2, "product name and SKU search index", PRODUCT_SEARCH),
     Migration(3, "promotions, members, refunds and stock control", STORE_OPERATIONS),
+    Migration(4, "sync with head office: identity, catalog version, scheduled prices", SYNC),
 )

@@ -112,6 +112,7 @@ def remove_payment(ctx: TillContext, actor: Actor, sale_uuid: str, payment_id: i
         sale.paid -= payment.amount
         sale.updated_at = ctx.clock()
         sale.save()
+        ctx.publish("sale.changed", sale_uuid=sale.uuid, total=sale.total)
     return sale
 
 

@@ -15,7 +15,9 @@ from ..money import MAX_AMOUNT, MAX_QTY_MILLI, MAX_UNIT_PRICE, BP_ONE, check_amo
 from ..pricing import DISCOUNT_KINDS, Discount, LineIn, price_cart
 from .auth import Actor, Override, authorize
 from .catalog import Resolved, get_product, resolve_code
-from .records import audit, db_time, new_uuid
+from .. import promotions as engine
+from . import promotions
+from .records import audit, db_time, new_uuid, to_json
 from .stock import check_available
 
 ONE = 1000  # milli-units in one unit
@@ -86,54 +88,70 @@ def _line(sale: Sale, line_id) -> SaleLine:
 # -- figures
 
 _FIGURES = ("id, qty_milli, unit_price, tax_rate_bp, fixed_gross, discount_kind, discount_value, "
-            "gross, promo_discount, line_discount, order_discount, net, tax")
+            "gross, promo_discount, line_discount, order_discount, net, tax, product_id, category_id, unit, "
+            "price_source, promotions")
 
 
 def recompute(ctx: TillContext, sale: Sale) -> Sale:
     """Recompute every line's and the sale's figures; write only what changed.
 
-    Order-level discounts apply in turn: the member's tier discount, points redeemed,
-    then the cashier's order discount."""
+    Promotions first (a line whose price was overridden by hand takes none), then the
+    line discounts, then the order-level discounts in turn: spend & save, the member's
+    tier discount, points redeemed, the cashier's order discount."""
     found = ctx.sql(f"SELECT {_FIGURES} FROM sale_line WHERE sale_id = ? ORDER BY position",
                     (sale.uuid,)).fetchall()
     tier_bp = 0
     if sale.member_id is not None:
         tier_bp = ctx.sql("SELECT t.discount_bp FROM member m JOIN member_tier t ON t.code = m.tier_id "
                           "WHERE m.id = ?", (sale.member_id,)).fetchone()[0]
+    plain = [LineIn(qty_milli=r[1], unit_price=r[2], tax_rate_bp=r[3], fixed_gross=r[4]) for r in found]
+    offers = promotions.active_promotions(ctx, has_member=sale.member_id is not None)
+    promo = engine.apply([engine.PromoLine(product_id=r[13], category_id=r[14], unit=r[15], qty_milli=r[1],
+                                           unit_price=r[2], gross=0 if r[16] == "override" else line.gross)
+                          for r, line in zip(found, plain)], offers) if offers and found else None
+    line_promos = promo.line_discounts if promo else (0,) * len(found)
     point_value = ctx.config.members.point_value
     manual = Discount(sale.order_discount_kind, sale.order_discount_value) if sale.order_discount_kind else None
     lines_in = [LineIn(qty_milli=r[1], unit_price=r[2], tax_rate_bp=r[3], fixed_gross=r[4],
-                       discount=Discount(r[5], r[6]) if r[5] else None) for r in found]
+                       discount=Discount(r[5], r[6]) if r[5] else None, promo_discount=p)
+                for r, p in zip(found, line_promos)]
+    spend_save = Discount("amount", promo.order_discount) if promo and promo.order_discount else None
     while True:
         points_amount = sale.points_redeemed * point_value
-        totals = price_cart(lines_in, [Discount("percent", tier_bp) if tier_bp else None,
+        totals = price_cart(lines_in, [spend_save, Discount("percent", tier_bp) if tier_bp else None,
                                        Discount("amount", points_amount) if points_amount else None, manual],
                             ctx.config.store.tax_mode, ctx.config.store.tax_rounding)
-        if totals.order_discount_parts[1] == points_amount:
+        if totals.order_discount_parts[2] == points_amount:
             break
-        sale.points_redeemed = totals.order_discount_parts[1] // point_value  # the cart shrank below the points
+        sale.points_redeemed = totals.order_discount_parts[2] // point_value  # the cart shrank below the points
     if totals.total > MAX_AMOUNT:
         raise ValidationError(f"the sale total {totals.total} is larger than the till accepts ({MAX_AMOUNT})",
                               code="amount_overflow")
-    changed = [(o.gross, o.promo_discount, o.line_discount, o.order_discount, o.net, o.tax, r[0])
-               for r, o in zip(found, totals.lines)
-               if r[7:13] != (o.gross, o.promo_discount, o.line_discount, o.order_discount, o.net, o.tax)]
+    labels = [to_json(list(promo.line_labels[i])) if promo and promo.line_labels[i] else None
+              for i in range(len(found))]
+    changed = [(o.gross, o.promo_discount, o.line_discount, o.order_discount, o.net, o.tax, label, r[0])
+               for r, o, label in zip(found, totals.lines, labels)
+               if r[7:13] != (o.gross, o.promo_discount, o.line_discount, o.order_discount, o.net, o.tax)
+               or r[17] != label]
     if changed:
         ctx.db.connection().executemany(
             "UPDATE sale_line SET gross = ?, promo_discount = ?, line_discount = ?, order_discount = ?, net = ?, "
-            "tax = ? WHERE id = ?", changed)
+            "tax = ?, promotions = ? WHERE id = ?", changed)
     sale.subtotal = totals.subtotal
     sale.discount_total = totals.discount_total
     sale.tax_total = totals.tax_total
     sale.total = totals.total
-    sale.member_discount, sale.points_discount = totals.order_discount_parts[:2]
+    sale.promo_discount, sale.member_discount, sale.points_discount = totals.order_discount_parts[:3]
+    sale.promotions = sorted({code for row in (promo.line_labels if promo else ()) for code in row}
+                             | set(promo.order_labels if promo else ())) or None
     sale.updated_at = ctx.clock()
     ctx.sql(
         "UPDATE sale SET subtotal = ?, discount_total = ?, tax_total = ?, total = ?, order_discount_kind = ?, "
-        "order_discount_value = ?, member_discount = ?, points_redeemed = ?, points_discount = ?, updated_at = ? "
-        "WHERE uuid = ?",
+        "order_discount_value = ?, promo_discount = ?, member_discount = ?, points_redeemed = ?, "
+        "points_discount = ?, promotions = ?, updated_at = ? WHERE uuid = ?",
         (sale.subtotal, sale.discount_total, sale.tax_total, sale.total, sale.order_discount_kind,
-         sale.order_discount_value, sale.member_discount, sale.points_redeemed, sale.points_discount,
+         sale.order_discount_value, sale.promo_discount, sale.member_discount, sale.points_redeemed,
+         sale.points_discount, to_json(sale.promotions) if sale.promotions else None,
          db_time(sale.updated_at), sale.uuid))
     ctx.publish("sale.changed", sale_uuid=sale.uuid, total=sale.total)
     return sale

@@ -32,7 +32,8 @@ def line_view(line: SaleLine) -> dict:
         "discount": {"kind": line.discount_kind, "value": line.discount_value} if line.discount_kind else None,
         "tax_class": line.tax_class, "tax_rate_bp": line.tax_rate_bp,
         "gross": line.gross, "line_discount": line.line_discount, "order_discount": line.order_discount,
-        "net": line.net, "tax": line.tax,
+        "net": line.net, "tax": line.tax, "promo_discount": line.promo_discount,
+        "promotions": line.promotions or [],
     }
 
 
@@ -59,6 +60,11 @@ def sale_view(ctx: TillContext, sale: Sale) -> dict:
         "remaining": remaining_due(sale) if is_open else 0,
         "cash_due": cash_due(ctx, sale) if is_open else 0,
         "tax_bands": tax_bands([(line.tax_rate_bp, line.net, line.tax) for line in lines], sale.tax_mode),
+        "promo_discount": sale.promo_discount, "member_discount": sale.member_discount,
+        "points_redeemed": sale.points_redeemed, "points_discount": sale.points_discount,
+        "promotions": sale.promotions or [],
+        "member": ({"card_no": sale.member.card_no, "name": sale.member.name, "tier": sale.member.tier_id,
+                    "points": sale.member.points} if sale.member_id else None),
         "created_at": _iso(sale.created_at), "parked_at": _iso(sale.parked_at),
         "completed_at": _iso(sale.completed_at),
     }

@@ -232,3 +232,43 @@ def test_events_follow_commits_and_refusals_publish_nothing(till, cashier, shift
     with pytest.raises(ValidationError):
         sales.add_item(till, cashier, sale.uuid, code="APPLE")  # needs a weight: refused inside the transaction
     assert seen == []
+
+
+def test_promotions_apply_per_line_and_on_the_order(till, cashier, shift):
+    from appliance.services import promotions
+
+    promotions.upsert_promotion(till, {"code": "BOGO", "name": "买一送一", "kind": "buy_x_get_y",
+                                       "products": ["CHIPS"], "buy": 1, "get": 1})
+    promotions.upsert_promotion(till, {"code": "MILK-10", "name": "牛奶九折", "kind": "percent_off",
+                                       "products": ["MILK"], "percent_bp": 1000})
+    promotions.upsert_promotion(till, {"code": "SAVE", "name": "满20减2", "kind": "spend_save",
+                                       "tiers": [[2000, 200]]})
+    promotions.upsert_promotion(till, {"code": "VIP", "name": "会员专享", "kind": "percent_off",
+                                       "products": ["COLA"], "percent_bp": 5000, "member_only": True})
+    sale = new_sale(till, cashier)
+    for code in (CHIPS, CHIPS, MILK, COLA):
+        sales.add_item(till, cashier, sale.uuid, code=code)
+    sale = sales.get_sale(till, sale.uuid)
+    lines = {line.sku: line for line in sales.lines_of(sale)}
+    assert (lines["CHIPS"].promo_discount, lines["CHIPS"].promotions) == (750, ["BOGO"])
+    assert (lines["MILK"].promo_discount, lines["MILK"].promotions) == (38, ["MILK-10"])
+    assert lines["COLA"].promo_discount == 0  # member-only, no member
+    # 15.00 + 3.80 + 3.00 = 21.80 - 7.88 line promotions = 13.92: below the 20.00 threshold
+    assert sale.promo_discount == 0 and sale.total == 1392
+    sales.add_item(till, cashier, sale.uuid, code=CHIPS)
+    sales.add_item(till, cashier, sale.uuid, code=CHIPS)  # 4 chips: two free
+    sale = sales.get_sale(till, sale.uuid)
+    assert sale.promo_discount == 200 and sorted(sale.promotions) == ["BOGO", "MILK-10", "SAVE"]
+    assert sale.total == (3000 - 1500) + (380 - 38) + 300 - 200
+
+
+def test_a_bad_promotion_is_refused(till):
+    from appliance.services import promotions
+
+    for fields in ({"code": "X", "name": "x", "kind": "percent_off", "percent_bp": 0},
+                   {"code": "X", "name": "x", "kind": "percent_off", "percent_bp": 100, "products": ["NOPE"]},
+                   {"code": "X", "name": "x", "kind": "teleport"},
+                   {"code": "X", "name": "x", "kind": "percent_off", "percent_bp": 100, "starts_at": "soon"}):
+        with pytest.raises(ValidationError) as info:
+            promotions.upsert_promotion(till, fields)
+        assert info.value.code == "invalid_promotion"

@@ -4,7 +4,7 @@ from peewee import IntegrityError
 
 from appliance.errors import Conflict, OverrideRequired, ValidationError
 from appliance.models import AuditEntry, Member, Outbox, Refund, RefundLine
-from appliance.services import members, refunds, sales, shifts, stock
+from appliance.services import members, promotions, refunds, sales, shifts, stock
 
 from .conftest import CHIPS, COLA, MANAGER_OK, MILK, login, make_config, seed, sell
 
@@ -134,6 +134,13 @@ def test_points_come_back_on_refund(till, cashier, shift):
     assert Member.get_by_id(member.id).total_spend == 0
 
 
+PROMOTIONS = (
+    {"code": "BOGO-CHIPS", "name": "薯片买一送一", "kind": "buy_x_get_y", "products": ["CHIPS"], "buy": 1, "get": 1},
+    {"code": "DRINKS-10", "name": "饮料九折", "kind": "percent_off", "categories": ["drinks"], "percent_bp": 1000},
+    {"code": "SPEND-20", "name": "满20减3", "kind": "spend_save", "tiers": [[2000, 300]]},
+)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(items=st.lists(st.tuples(st.sampled_from([COLA, CHIPS, MILK, "BREAD"]), st.integers(1, 4),
                                 st.one_of(st.none(), st.integers(1, 5000))), min_size=1, max_size=5),
@@ -145,6 +152,8 @@ def test_refunding_everything_in_any_pieces_returns_exactly_what_was_paid(till, 
 
     if sales.current_shift(till) is None:
         shifts.open_shift(till, cashier, 0)
+        for fields in PROMOTIONS:
+            promotions.upsert_promotion(till, fields)
     sale = sales.start_sale(till, cashier)
     for code, pieces, discount_bp in items:
         line = sales.add_item(till, cashier, sale.uuid, code=code)
@@ -169,6 +178,7 @@ def test_refunding_everything_in_any_pieces_returns_exactly_what_was_paid(till, 
         payout += refunds.create_refund(till, cashier, sale_uuid=sale.uuid, reason="pieces",
                                         lines=[{"line_id": line_id, "qty_milli": qty}]).payout
     assert payout == sale.paid
+    assert sale.total == sum(line.net for line in sales.lines_of(sale))
     refunded = RefundLine.select().join(Refund).where(Refund.sale == sale.uuid)
     assert sum(r.amount for r in refunded) == sale.total
     assert sum(r.tax for r in refunded) == sale.tax_total
