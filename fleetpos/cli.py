@@ -30,6 +30,23 @@ dir = "{data_dir}"
 [server]
 host = "127.0.0.1"
 port = {port}
+
+# every device simulated (docs/hardware.md tells how to configure real ones)
+[hardware.scanner]
+backend = "simulator"
+
+[hardware.printer]
+backend = "simulator"
+paper_width_mm = 80
+
+[hardware.drawer]
+backend = "simulator"
+
+[hardware.display]
+backend = "simulator"
+
+[hardware.buzzer]
+backend = "simulator"
 """
 
 
@@ -43,14 +60,17 @@ def _config(args):
 
 
 def _serve(config) -> None:
-    from werkzeug.serving import run_simple
-
+    """Run the till with its devices and kiosk pages; Flask-SocketIO (threading mode) serves
+    both the HTTP requests and the pages' live connections. The till listens on loopback only."""
+    import kiosk_ui
+    from appliance import hardware
     from appliance.app import create_app
 
-    app = create_app(config)
+    app = create_app(config, extensions=[hardware.init_app, kiosk_ui.init_app])
     log.info("till %s/%s listening on http://%s:%d/", config.store.id, config.device.id,
              config.server.host, config.server.port)
-    run_simple(config.server.host, config.server.port, app, threaded=True, use_reloader=False)
+    app.extensions["kiosk_ui"].socketio.run(app, config.server.host, config.server.port,
+                                            allow_unsafe_werkzeug=True, use_reloader=False)
 
 
 def cmd_till(args) -> None:

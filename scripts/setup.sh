@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc linux-libc-dev  # the venv; evdev compiles against input.h
   tzdata                                               # store time zones
-  fonts-wqy-microhei                                   # Chinese text in receipt previews and screenshots
+  fonts-wqy-microhei fonts-noto-cjk                    # Chinese text in receipt previews and screenshots
+  chromium                                             # the kiosk browser tests (driven by Playwright)
 )
 if [ "$#" -gt 0 ]; then APT_PACKAGES+=("$@"); fi
 

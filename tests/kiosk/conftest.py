@@ -1,0 +1,101 @@
+"""Browser tests: a real `fleetpos till` process and a real headless Chromium.
+
+Each test gets a fresh till (its own data dir, seeded with the till tests' catalog, on a
+free loopback port) and a fresh browser context; the browser is shared by the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from playwright import sync_api
+
+from tests.appliance.conftest import PINS, seed
+
+from .harness import CHROMIUM, SCREENSHOTS, TillProcess, launch_chromium
+
+if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+    pytest.exit(f"browser tests need Chromium at {CHROMIUM} (Debian package chromium)", returncode=1)
+
+expect = sync_api.expect
+expect.set_options(timeout=8000)
+
+SMALL = {"width": 1024, "height": 600}
+LARGE = {"width": 1920, "height": 1080}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright = sync_api.sync_playwright().start()
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def till(tmp_path):
+    process = TillProcess(tmp_path, seed, store={"locale": "en", "name": "Test Store 测试店", "currency": "CNY"}).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport=SMALL, locale="en-US", timezone_id="Asia/Shanghai")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+def shot(page, name: str) -> None:
+    # written here rather than by Playwright, which would start executor threads to write it
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"{name}.png").write_bytes(page.screenshot())
+
+
+def login(page, till, name: str, code: str) -> None:
+    """Tap the cashier's tile, type the PIN on the keyboard, Enter."""
+    page.goto(f"{till.url}/lock")
+    expect(page.locator("#lock")).to_have_attribute("data-state", "ready")
+    page.locator(".tile", has_text=name).click()
+    page.keyboard.type(PINS[code])
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/lock" not in url)
+
+
+def open_shift(page, float_text: str) -> None:
+    expect(page.locator("#open-card")).to_be_visible()
+    page.locator("#float").fill(float_text)
+    page.locator("#open-btn").click()
+    page.wait_for_url("**/sale")
+    expect(page.locator("#sale")).to_have_attribute("data-state", "ready")
+
+
+def scan(page, code: str) -> None:
+    """What a keyboard-wedge scanner does: type the code into the focused field, then Enter."""
+    page.locator("#scan").focus()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
+def manager_approves(page, name: str, code: str) -> None:
+    dialog = page.locator("#dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator(".tile", has_text=name).click()
+    page.keyboard.type(PINS[code])
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+
+
+def money(minor: int, locale: str = "en") -> str:
+    """An amount of CNY as Chromium's Intl writes it for the page's locale."""
+    symbol = "CN¥" if locale == "en" else "¥"
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{symbol}{abs(minor) // 100:,}.{abs(minor) % 100:02d}"
