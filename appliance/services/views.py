@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .. import rows
 from ..context import TillContext
 from ..models import Payment, Sale, SaleLine
 
@@ -42,12 +43,15 @@ def sale_view(ctx: TillContext, sale: Sale) -> dict:
     from .sales import lines_of
 
     lines = lines_of(sale)
-    payments = list(Payment.select().where(Payment.sale == sale.uuid).order_by(Payment.id))
+    payments = rows.select(ctx.db, Payment, "WHERE sale_id = ? ORDER BY id", (sale.uuid,))
+    cashier_code, cashier_name = ctx.sql("SELECT code, name FROM cashier WHERE id = ?", (sale.cashier_id,)).fetchone()
+    member = (ctx.sql("SELECT card_no, name, tier_id, points FROM member WHERE id = ?", (sale.member_id,)).fetchone()
+              if sale.member_id else None)
     is_open = sale.status == "open"
     return {
         "uuid": sale.uuid, "status": sale.status, "receipt_no": sale.receipt_no,
         "device_id": sale.device_id, "shift_uuid": sale.shift_id,
-        "cashier": {"code": sale.cashier.code, "name": sale.cashier.name},
+        "cashier": {"code": cashier_code, "name": cashier_name},
         "currency": sale.currency, "tax_mode": sale.tax_mode,
         "order_discount": ({"kind": sale.order_discount_kind, "value": sale.order_discount_value}
                            if sale.order_discount_kind else None),
@@ -63,8 +67,7 @@ def sale_view(ctx: TillContext, sale: Sale) -> dict:
         "promo_discount": sale.promo_discount, "member_discount": sale.member_discount,
         "points_redeemed": sale.points_redeemed, "points_discount": sale.points_discount,
         "promotions": sale.promotions or [],
-        "member": ({"card_no": sale.member.card_no, "name": sale.member.name, "tier": sale.member.tier_id,
-                    "points": sale.member.points} if sale.member_id else None),
+        "member": dict(zip(("card_no", "name", "tier", "points"), member)) if member else None,
         "created_at": _iso(sale.created_at), "parked_at": _iso(sale.parked_at),
         "completed_at": _iso(sale.completed_at),
     }
