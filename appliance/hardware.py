@@ -127,8 +127,19 @@ class TillHardware:
     def start(self) -> None:
         self.ctx.events.subscribe("*", self._on_event)
         self.devices.scanner.on_scan.add(self._on_scan)
+        for device in self.devices.all():
+            self._record_status(device.status)
+            device.on_status.add(self._record_status)
         self.devices.start()
         self.devices.display.show_idle()
+
+    def _record_status(self, status) -> None:
+        """Keep each device's state in the database: the sync agent reports it to head office."""
+        from .sync.status import record_device_state
+
+        with self.ctx.db.connection_context():
+            record_device_state(self.ctx, status.kind, available=status.available, backend=status.backend,
+                                message=status.message)
 
     def stop(self) -> None:
         self.devices.stop()

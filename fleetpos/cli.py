@@ -129,6 +129,122 @@ def cmd_demo(args) -> None:
     _serve(config)
 
 
+def cmd_enroll(args) -> None:
+    """Enroll this till with head office (a one-time token), keeping its identity in the database."""
+    from appliance.app import open_till
+    from appliance.sync.identity import EnrollmentFailed, enroll, read_enroll_file
+
+    ctx = open_till(_config(args))
+    if args.file:
+        spec = read_enroll_file(args.file)
+    elif args.url and args.token:
+        spec = {"url": args.url, "token": args.token, "ca_file": args.ca_file}
+    else:
+        sys.exit("give --file enroll.toml, or --url and --token")
+    try:
+        identity = enroll(ctx, spec["url"], spec["token"], ca_file=spec.get("ca_file"))
+    except EnrollmentFailed as exc:
+        sys.exit(f"enrollment failed: {exc}")
+    print(f"enrolled as store {identity.store_id} device {identity.device_id}; "
+          f"broker {identity.broker_host}:{identity.broker_port}{' (TLS)' if identity.broker_tls else ''}")
+
+
+def cmd_sync(args) -> None:
+    """Run the sync agent until SIGTERM/SIGINT."""
+    import signal
+    import threading
+
+    from appliance.app import open_till
+    from appliance.sync.agent import SyncAgent, SyncSettings
+    from appliance.sync.identity import load_identity
+
+    ctx = open_till(_config(args))
+    identity = load_identity(ctx)
+    if identity is None:
+        sys.exit("this till is not enrolled with head office yet: run `fleetpos enroll --file enroll.toml`")
+    if (identity.store_id, identity.device_id) != (ctx.store_id, ctx.device_id):
+        sys.exit(f"this till was enrolled as {identity.store_id}/{identity.device_id} but its config says "
+                 f"{ctx.store_id}/{ctx.device_id}: fix the config or enroll again")
+    try:
+        settings = SyncSettings.from_env(heartbeat_seconds=args.heartbeat)
+    except ValueError as exc:
+        sys.exit(str(exc))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("sync agent for %s/%s, broker %s:%d", identity.store_id, identity.device_id, identity.broker_host,
+             identity.broker_port)
+    SyncAgent(ctx, identity, settings).run(stop)
+
+
+def _fleet_config(args):
+    from fleet_server.config import FleetConfigError, load_fleet_config
+
+    try:
+        return load_fleet_config(args.config or os.environ.get("FLEETPOS_FLEET_CONFIG"))
+    except FleetConfigError as exc:
+        sys.exit(str(exc))
+
+
+def cmd_fleet_serve(args) -> None:
+    from fleet_server.runner import serve
+
+    serve(_fleet_config(args))
+
+
+def cmd_fleet_ingest(args) -> None:
+    from fleet_server.runner import ingest
+
+    config = _fleet_config(args)
+    ingest(config, args.workers or config.ingest.workers, args.config or os.environ.get("FLEETPOS_FLEET_CONFIG"))
+
+
+def cmd_fleet_init(args) -> None:
+    """Create head office's database and signing key, and write the broker's files."""
+    from fleet_server import provisioning
+    from fleet_server.app import open_fleet
+
+    config = _fleet_config(args)
+    ctx = open_fleet(config)
+    with ctx.db.connection_context():
+        written = provisioning.sync_broker(config) if config.broker.password_file else False
+    print(f"head office database {config.database_url}; catalog signing key {ctx.key.key_id} "
+          f"({config.signing_key_path})" + ("; broker password and ACL files written" if written else ""))
+
+
+def cmd_fleet_broker_config(args) -> None:
+    """Write a mosquitto.conf for a broker of head office's own (demo, small sites)."""
+    from fleet_server import provisioning
+
+    config = _fleet_config(args)
+    if not config.broker.password_file or not config.broker.acl_file:
+        sys.exit("set [broker] password_file and acl_file in the fleet config first")
+    data_dir = Path(args.data_dir or config.data_dir / "mosquitto").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tls = None
+    if args.tls_dir:
+        tls = {"cafile": Path(args.tls_dir) / "ca.crt", "certfile": Path(args.tls_dir) / f"{args.tls_name}.crt",
+               "keyfile": Path(args.tls_dir) / f"{args.tls_name}.key"}
+    text = provisioning.broker_config(port=args.port, host=args.host, data_dir=data_dir, tls=tls,
+                                      password_file=Path(config.broker.password_file).resolve(),
+                                      acl_file=Path(config.broker.acl_file).resolve(),
+                                      max_queued_messages=args.max_queued)
+    Path(args.out).write_text(text)
+    print(f"wrote {args.out}: run /usr/sbin/mosquitto -c {args.out}")
+
+
+def cmd_fleet_ca(args) -> None:
+    from fleet_server import ca
+
+    if args.action == "init":
+        print(f"CA certificate: {ca.init_ca(Path(args.dir))}")
+    else:
+        if not args.name:
+            sys.exit("give --name (the broker's host name)")
+        cert, key = ca.issue_server_cert(Path(args.dir), args.name, ips=tuple(args.ip or ()))
+        print(f"certificate {cert}, key {key}")
+
+
 def main(argv=None) -> None:
     from appliance.logs import configure_logging
 
@@ -153,6 +269,43 @@ def main(argv=None) -> None:
     p = command("demo", cmd_demo, "set up and run the demo (till with simulated hardware, demo catalog)")
     p.add_argument("--data-dir", default=os.environ.get("FLEETPOS_DEMO_DIR", "var/demo"))
     p.add_argument("--port", type=int, default=8080)
+
+    p = command("enroll", cmd_enroll, "enroll this till with head office (one-time token)")
+    p.add_argument("--config", help="till config file (TOML)")
+    p.add_argument("--file", help="enrollment file (TOML: url, token, ca_file)")
+    p.add_argument("--url", help="head office URL")
+    p.add_argument("--token", help="one-time enrollment token")
+    p.add_argument("--ca-file", help="CA certificate that head office's HTTPS certificate chains to")
+    p = command("sync", cmd_sync, "run the sync agent (outbox up, catalog down, status)")
+    p.add_argument("--config", help="till config file (TOML)")
+    p.add_argument("--heartbeat", type=float, help="status heartbeat in seconds (default: head office's)")
+
+    fleet = command("fleet", lambda a: fleet.print_help(), "head office: server, ingest workers, broker, CA")
+    fleet_sub = fleet.add_subparsers(dest="fleet_command", required=True)
+
+    def fleet_command(name, func, help_text):
+        q = fleet_sub.add_parser(name, help=help_text)
+        q.set_defaults(func=func)
+        q.add_argument("--config", help="head office config file (TOML; or FLEETPOS_FLEET_CONFIG)")
+        return q
+
+    fleet_command("serve", cmd_fleet_serve, "run head office's API and catalog publisher")
+    q = fleet_command("ingest", cmd_fleet_ingest, "run ingest workers (sales and status from the stores)")
+    q.add_argument("--workers", type=int, help="worker processes (default: [ingest] workers)")
+    fleet_command("init", cmd_fleet_init, "create the database and signing key; write the broker's files")
+    q = fleet_command("broker-config", cmd_fleet_broker_config, "write a mosquitto.conf for head office's broker")
+    q.add_argument("--out", required=True)
+    q.add_argument("--port", type=int, default=1883)
+    q.add_argument("--host", default="127.0.0.1")
+    q.add_argument("--data-dir", help="broker persistence directory (default: <data_dir>/mosquitto)")
+    q.add_argument("--max-queued", type=int, default=100_000, help="messages the broker queues per client")
+    q.add_argument("--tls-dir", help="CA directory (from `fleet ca`) to make the listener TLS")
+    q.add_argument("--tls-name", default="localhost", help="server certificate name in --tls-dir")
+    q = fleet_command("ca", cmd_fleet_ca, "the project's TLS CA: init, or issue a server certificate")
+    q.add_argument("action", choices=("init", "issue"))
+    q.add_argument("--dir", required=True, help="CA directory")
+    q.add_argument("--name", help="server host name (issue)")
+    q.add_argument("--ip", action="append", help="server IP address (issue; repeatable)")
     args = parser.parse_args(argv)
     configure_logging(args.log_level.upper())
     args.func(args)

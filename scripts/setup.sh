@@ -10,6 +10,7 @@ APT_PACKAGES=(
   tzdata                                               # store time zones
   fonts-wqy-microhei fonts-noto-cjk                    # Chinese text in receipt previews and screenshots
   chromium                                             # the kiosk browser tests (driven by Playwright)
+  mosquitto postgresql                                 # broker and head office's PostgreSQL (started per run, not as services)
 )
 if [ "$#" -gt 0 ]; then APT_PACKAGES+=("$@"); fi
 

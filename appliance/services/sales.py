@@ -19,6 +19,7 @@ from .. import promotions as engine
 from . import promotions
 from .records import audit, db_time, new_uuid, to_json
 from .stock import check_available
+from ..sync.prices import apply_due_prices
 
 ONE = 1000  # milli-units in one unit
 
@@ -216,6 +217,7 @@ def add_item(ctx: TillContext, actor: Actor, sale_uuid: str, *, code: str | None
         raise ValidationError("give either a code or a product id", code="invalid")
     with ctx.transaction():
         sale = _editable(ctx, sale_uuid)
+        apply_due_prices(ctx)  # a price change scheduled by head office takes effect on time, even offline
         resolved = resolve_code(ctx, code) if code is not None else Resolved(product=get_product(product_id))
         product = resolved.product
         if not product.active:

@@ -10,7 +10,8 @@ what to do next (report the version, ask for what is missing, or nothing).
 Products are never deleted (sales refer to them): a product left out of a snapshot
 becomes inactive. Head office owns a barcode or scale code it gives a product: whoever
 had it on the till loses it. Cashier accounts from head office keep their lock-out
-state unless head office changed the PIN.
+state unless head office changed the PIN; members keep their points (the till's own
+ledger); a promotion is checked by the till's promotions engine before it is stored.
 """
 
 from __future__ import annotations
@@ -201,7 +202,9 @@ class _Apply:
              self.stamp))
 
     def _promotion(self, d: dict) -> None:
-        """Checked by the till's promotions engine; SKUs and category codes become the till's ids."""
+        """Checked by the till's promotions engine; SKUs and category codes become the till's ids.
+        The row is written as appliance.services.promotions.upsert_promotion writes it (and
+        its loader reads it)."""
         from .. import promotions
 
         params = dict(d["params"])
@@ -226,7 +229,7 @@ class _Apply:
             "priority = excluded.priority, active = excluded.active, updated_at = excluded.updated_at",
             (offer.code, offer.name, offer.kind, json.dumps(stored, sort_keys=True), int(offer.member_only),
              db_time(offer.starts_at) if offer.starts_at else None, db_time(offer.ends_at) if offer.ends_at else None,
-             ",".join(str(day) for day in sorted(offer.days_of_week)), json.dumps(sorted(offer.stores)),
+             "".join(str(day) for day in sorted(offer.days_of_week)), json.dumps(sorted(offer.stores)),
              int(offer.combinable), offer.priority, int(d["active"]), self.stamp))
 
     def _ids(self, table: str, key: str, codes: list[str], promotion: str) -> list[int]:

@@ -102,3 +102,9 @@ def test_device_states_reprint_and_retry_over_the_api(rig):
     assert client.post(f"/api/sales/{sale['uuid']}/reprint").status_code == 200
     assert len(devices.printer.receipts) == 2
     assert client.post("/api/printer/retry").json["printed"] == 0
+
+
+def test_device_states_are_kept_for_head_office(rig):
+    till, _app, _wired, devices = rig
+    rows = dict(till.sql("SELECT name, available FROM device_state").fetchall())
+    assert rows == {"scanner": 1, "printer": 1, "drawer": 1, "display": 1, "buzzer": 1}

@@ -1,0 +1,1 @@
+"""Head office's JSON API, one blueprint per area."""

@@ -1,0 +1,74 @@
+"""Head office's Flask application factory: enrollment and the admin API.
+
+The web console is a later addition; this serves JSON only. Background work (catalog
+publisher, ingest) runs in `fleetpos fleet serve` and `fleetpos fleet ingest`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, jsonify
+
+from .config import FleetConfig, load_fleet_config
+from .context import FleetContext
+from .db import open_database
+from .errors import FleetError
+from .keys import load_signing_key
+
+log = logging.getLogger(__name__)
+
+
+def open_fleet(config: FleetConfig) -> FleetContext:
+    """Open head office's database (creating tables) and signing key."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    database = open_database(config.database_url)
+    return FleetContext(config=config, db=database, key=load_signing_key(config.signing_key_path))
+
+
+def create_app(config: FleetConfig | dict | None = None, *, ctx: FleetContext | None = None) -> Flask:
+    """`config` is a FleetConfig, or a dict of sections (tests), or None to read the file in
+    FLEETPOS_FLEET_CONFIG."""
+    if ctx is None:
+        if config is None:
+            config = load_fleet_config(os.environ.get("FLEETPOS_FLEET_CONFIG"))
+        elif isinstance(config, dict):
+            config = load_fleet_config(environ={}, overrides=config)
+        ctx = open_fleet(config)
+    app = Flask(__name__)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["fleetpos.fleet"] = ctx
+
+    @app.before_request
+    def _connect():
+        ctx.db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_exc):
+        if not ctx.db.is_closed() and ctx.db.transaction_depth() == 0:
+            ctx.db.close()
+
+    @app.errorhandler(FleetError)
+    def _fleet_error(error: FleetError):
+        return jsonify(error.to_dict()), error.status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(error, HTTPException):
+            return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code
+        log.exception("unexpected error")
+        return jsonify({"error": "internal", "message": "head office hit an unexpected error; it is logged"}), 500
+
+    @app.get("/healthz")
+    def healthz():
+        ctx.db.execute_sql("SELECT 1")
+        return jsonify({"ok": True})
+
+    from .api import catalog, enroll, stores
+    for module in (enroll, stores, catalog):
+        app.register_blueprint(module.bp)
+    return app

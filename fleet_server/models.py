@@ -1,0 +1,186 @@
+"""Head office's tables (peewee), on SQLite or PostgreSQL by DATABASE_URL.
+
+The models are bound to the database through `database_proxy`; `db.open_database()`
+initialises it. Times are naive UTC; money is integer minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField, DatabaseProxy, DateTimeField,
+                    ForeignKeyField, IntegerField, Model, TextField)
+
+database_proxy = DatabaseProxy()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Store(BaseModel):
+    id = CharField(primary_key=True, max_length=64)
+    name = CharField(max_length=200)
+    #: the latest change set version issued for this store (1 = the catalog as it was at creation)
+    catalog_version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Device(BaseModel):
+    id = AutoField()
+    store = ForeignKeyField(Store, backref="devices")
+    device_id = CharField(max_length=64)
+    username = CharField(unique=True, max_length=140)
+    #: Mosquitto password-file hash of the device's broker password (the password itself is not kept)
+    password_hash = CharField(null=True, max_length=300)
+    state = CharField(default="pending", max_length=16)  # pending | active | revoked
+    created_at = DateTimeField(default=utcnow)
+    enrolled_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    online = BooleanField(default=False)
+    last_seen = DateTimeField(null=True)
+    last_status = TextField(null=True)
+    catalog_version = IntegerField(null=True)
+    catalog_error = TextField(null=True)
+
+    class Meta:
+        indexes = ((("store", "device_id"), True),)
+
+
+class EnrollmentToken(BaseModel):
+    token_hash = CharField(primary_key=True, max_length=64)
+    device = ForeignKeyField(Device, backref="tokens", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+class TaxClass(BaseModel):
+    code = CharField(primary_key=True, max_length=64)
+    name = CharField(max_length=200)
+    rate_bp = IntegerField()
+
+
+class Category(BaseModel):
+    code = CharField(primary_key=True, max_length=64)
+    name = CharField(max_length=200)
+    parent = CharField(null=True, max_length=64)
+
+
+class Product(BaseModel):
+    sku = CharField(primary_key=True, max_length=64)
+    name = CharField(max_length=200)
+    unit = CharField(default="each", max_length=8)
+    price = IntegerField()
+    cost_price = IntegerField(null=True)
+    tax_class = CharField(max_length=64)
+    category = CharField(null=True, max_length=64)
+    scale_code = CharField(null=True, unique=True, max_length=6)
+    active = BooleanField(default=True)
+    barcodes = TextField(default="[]")  # JSON list, as sent to the tills
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Barcode(BaseModel):
+    """Which product a barcode belongs to (a code belongs to one product at a time)."""
+    code = CharField(primary_key=True, max_length=64)
+    sku = CharField(max_length=64, index=True)
+
+
+class PriceSchedule(BaseModel):
+    id = CharField(primary_key=True, max_length=64)
+    sku = CharField(max_length=64, index=True)
+    price = IntegerField()
+    effective_at = DateTimeField(index=True)
+    state = CharField(default="pending", max_length=16)  # pending | applied | cancelled
+    created_at = DateTimeField(default=utcnow)
+
+
+class MemberTier(BaseModel):
+    code = CharField(primary_key=True, max_length=32)
+    name = CharField(max_length=200)
+    rank = IntegerField()
+    discount_bp = IntegerField(default=0)
+    min_spend = BigIntegerField(default=0)
+
+
+class Member(BaseModel):
+    """A member as head office manages them (points are kept by the tills' ledgers)."""
+    uuid = CharField(primary_key=True, max_length=36)
+    card_no = CharField(unique=True, max_length=32)
+    phone = CharField(null=True, unique=True, max_length=21)
+    name = CharField(max_length=64)
+    tier = CharField(max_length=32)
+    active = BooleanField(default=True)
+
+
+class Promotion(BaseModel):
+    """An offer; `data` is the promotion exactly as sent to the tills (JSON)."""
+    code = CharField(primary_key=True, max_length=64)
+    data = TextField()
+
+
+class StoreCashier(BaseModel):
+    id = AutoField()
+    store = ForeignKeyField(Store, backref="cashiers")
+    code = CharField(max_length=16)
+    name = CharField(max_length=64)
+    role = CharField(max_length=16)
+    pin_hash = CharField(max_length=300)
+    locale = CharField(null=True, max_length=16)
+    active = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("store", "code"), True),)
+
+
+class CatalogChange(BaseModel):
+    """A signed change set as published (the exact MQTT payload), kept for replays."""
+    id = AutoField()
+    store = ForeignKeyField(Store, backref="changes")
+    version = IntegerField()
+    payload = TextField()
+    change_count = IntegerField()
+    created_at = DateTimeField(default=utcnow)
+    published_at = DateTimeField(null=True, index=True)
+
+    class Meta:
+        indexes = ((("store", "version"), True),)
+
+
+class ReceivedRecord(BaseModel):
+    """A record from a till (sale, refund, shift close, audit entry, ...), stored once by its UUID."""
+    id = AutoField()
+    uuid = CharField(unique=True, max_length=36)
+    kind = CharField(max_length=32)
+    store_id = CharField(max_length=64)
+    device_id = CharField(max_length=64)
+    amount = BigIntegerField(null=True)
+    payload = TextField()
+    received_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("store_id", "kind"), False),)
+
+
+class DeadLetter(BaseModel):
+    """A message or record that could not be used, kept for a person to look at."""
+    id = AutoField()
+    topic = CharField(max_length=300)
+    store_id = CharField(null=True, max_length=64)
+    device_id = CharField(null=True, max_length=64)
+    record_uuid = CharField(null=True, max_length=64)
+    error = TextField()
+    payload = TextField()
+    received_at = DateTimeField(default=utcnow)
+
+
+MODELS = [Store, Device, EnrollmentToken, TaxClass, Category, Product, Barcode, PriceSchedule, MemberTier, Member,
+          Promotion, StoreCashier,
+          CatalogChange, ReceivedRecord, DeadLetter]
