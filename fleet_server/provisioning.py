@@ -118,6 +118,9 @@ def reload_broker(config: FleetConfig) -> None:
             raise RuntimeError(f"broker reload command failed ({result.returncode}): {result.stderr.strip()}")
         return
     if broker.pid_file:
+        if not Path(broker.pid_file).exists():
+            log.info("broker not running (no %s): it reads the new files when it starts", broker.pid_file)
+            return
         try:
             pid = int(Path(broker.pid_file).read_text().strip())
             os.kill(pid, signal.SIGHUP)

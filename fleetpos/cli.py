@@ -109,6 +109,14 @@ def cmd_cashier_add(args) -> None:
 
 
 def cmd_demo(args) -> None:
+    """The whole demo fleet: broker, head office, one store's till and sync agent."""
+    from fleetpos.demo import run_demo
+
+    run_demo(Path(args.data_dir), till_port=args.port, fleet_port=args.fleet_port, mqtt_port=args.mqtt_port)
+
+
+def cmd_till_demo(args) -> None:
+    """Just a till with simulated hardware and the demo catalog, no head office."""
     from appliance.app import open_till
     from appliance.config import load_config
     from appliance.demo import DEMO_CASHIERS, seed_demo
@@ -266,8 +274,13 @@ def main(argv=None) -> None:
     p.add_argument("--code", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--role", default="cashier", choices=("cashier", "manager", "admin"))
-    p = command("demo", cmd_demo, "set up and run the demo (till with simulated hardware, demo catalog)")
+    p = command("demo", cmd_demo, "run the demo fleet: broker, head office, a store with simulated hardware")
     p.add_argument("--data-dir", default=os.environ.get("FLEETPOS_DEMO_DIR", "var/demo"))
+    p.add_argument("--port", type=int, default=8080, help="the till's (kiosk) port")
+    p.add_argument("--fleet-port", type=int, default=8090, help="head office's port")
+    p.add_argument("--mqtt-port", type=int, default=18883, help="the broker's port")
+    p = command("till-demo", cmd_till_demo, "run just a till with simulated hardware and the demo catalog")
+    p.add_argument("--data-dir", default=os.environ.get("FLEETPOS_DEMO_DIR", "var/till-demo"))
     p.add_argument("--port", type=int, default=8080)
 
     p = command("enroll", cmd_enroll, "enroll this till with head office (one-time token)")

@@ -1,6 +1,9 @@
 """The `fleetpos` command as a user runs it: real processes, real ports on loopback."""
 
 import io
+import os
+import shutil
+import signal
 import json
 import logging
 import socket
@@ -8,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+import pytest
 
 from appliance.logs import JournalFormatter, configure_logging
 
@@ -30,27 +35,67 @@ def wait_for(url, timeout=20):
             time.sleep(0.2)
 
 
-def test_demo_command_starts_a_till_with_the_demo_catalog(tmp_path):
+def call(method, url, body=None, headers=None):
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=20)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[0]
+
+
+def test_till_demo_starts_a_till_with_the_demo_catalog(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "fleetpos.cli", "demo", "--data-dir", str(tmp_path / "demo"),
+    proc = subprocess.Popen([sys.executable, "-m", "fleetpos.cli", "till-demo", "--data-dir", str(tmp_path / "demo"),
                              "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         health = wait_for(f"http://127.0.0.1:{port}/healthz")
         assert health["ok"] is True and health["store_id"] == "demo-store"
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/auth/login", method="POST",
-                                         data=json.dumps({"cashier_code": "1001", "pin": "1234"}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as response:
-            token = json.loads(response.read())["token"]
-        search = urllib.request.Request(f"http://127.0.0.1:{port}/api/products/search?q=%E5%8F%AF%E5%8F%A3",
-                                        headers={"X-Till-Session": token})
-        with urllib.request.urlopen(search, timeout=5) as response:
-            names = [p["name"] for p in json.loads(response.read())["products"]]
+        token = call("POST", f"http://127.0.0.1:{port}/api/auth/login", {"cashier_code": "1001", "pin": "1234"})["token"]
+        names = [p["name"] for p in call("GET", f"http://127.0.0.1:{port}/api/products/search?q=%E5%8F%AF%E5%8F%A3",
+                                         headers={"X-Till-Session": token})["products"]]
         assert "可口可乐 330ml" in names
     finally:
-        proc.terminate()
-        output, _ = proc.communicate(timeout=10)
+        output = stop(proc)
     assert "<6>appliance.db: applying schema migration 1" in output  # journald priority prefix
+
+
+@pytest.mark.skipif(not shutil.which("mosquitto") and not os.path.exists("/usr/sbin/mosquitto"),
+                    reason="mosquitto is not installed (scripts/setup.sh installs it)")
+def test_demo_runs_the_fleet_and_a_sale_reaches_head_office(tmp_path):
+    till_port, fleet_port, mqtt_port = free_port(), free_port(), free_port()
+    root = tmp_path / "fleet-demo"
+    proc = subprocess.Popen([sys.executable, "-m", "fleetpos.cli", "demo", "--data-dir", str(root),
+                             "--port", str(till_port), "--fleet-port", str(fleet_port), "--mqtt-port", str(mqtt_port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_for(f"http://127.0.0.1:{till_port}/healthz", timeout=60)["ok"] is True
+        base = f"http://127.0.0.1:{till_port}"
+        session = {"X-Till-Session": call("POST", f"{base}/api/auth/login",
+                                          {"cashier_code": "1001", "pin": "1234"})["token"]}
+        call("POST", f"{base}/api/shifts", {"opening_float": 0}, session)
+        sale = call("POST", f"{base}/api/sales", {}, session)["sale"]
+        sale = call("POST", f"{base}/api/sales/{sale['uuid']}/lines", {"code": "DR-001"}, session)["sale"]
+        assert sale["lines"][0]["name"] == "可口可乐 330ml"  # the catalog came from head office
+        call("POST", f"{base}/api/sales/{sale['uuid']}/payments", {"method": "cash", "amount": 500}, session)
+        admin = {"Authorization": "Bearer " + json.loads((root / "fleet" / "demo-secrets.json").read_text())["admin_token"]}
+        deadline = time.monotonic() + 30
+        while True:
+            kinds = call("GET", f"http://127.0.0.1:{fleet_port}/api/stores/demo-store/records", headers=admin)["kinds"]
+            if kinds.get("sale", {}).get("count") == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert kinds["sale"] == {"count": 1, "amount": 300}
+    finally:
+        output = stop(proc)
+    assert "fleetpos demo is up" in output
 
 
 def test_a_bad_config_file_stops_the_till_with_the_key_named(tmp_path):
