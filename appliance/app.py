@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import shutil
 
 from flask import Flask, jsonify
 
+from fleetpos.webapp import setup_json_app
+
 from . import db as database
 from .config import TillConfig, load_config
 from .context import TillContext
 from .errors import TillError
 
-log = logging.getLogger(__name__)
 
 
 def _secret_key(config: TillConfig) -> str:
@@ -50,39 +50,8 @@ def create_app(config: TillConfig | None = None, *, ctx: TillContext | None = No
     app = Flask(__name__)
     app.config.update(SECRET_KEY=_secret_key(config), SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_HTTPONLY=True)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
     app.extensions["fleetpos.till"] = ctx
-
-    @app.before_request
-    def _connect():
-        ctx.db.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _close(_exc):
-        if not ctx.db.is_closed() and ctx.db.transaction_depth() == 0:
-            ctx.db.close()
-
-    @app.errorhandler(TillError)
-    def _till_error(error: TillError):
-        return jsonify(error.to_dict()), error.status
-
-    @app.errorhandler(404)
-    def _not_found(_error):
-        return jsonify({"error": "not_found", "message": "no such endpoint"}), 404
-
-    @app.errorhandler(405)
-    def _method(_error):
-        return jsonify({"error": "method_not_allowed", "message": "this endpoint does not take that method"}), 405
-
-    @app.errorhandler(Exception)
-    def _unexpected(error):
-        from werkzeug.exceptions import HTTPException
-
-        if isinstance(error, HTTPException):
-            return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code
-        log.exception("unexpected error")
-        return jsonify({"error": "internal", "message": "the till hit an unexpected error; it is logged"}), 500
+    setup_json_app(app, ctx.db, TillError, "the till")
 
     @app.get("/healthz")
     def healthz():

@@ -6,10 +6,11 @@ publisher, ingest) runs in `fleetpos fleet serve` and `fleetpos fleet ingest`.
 
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask, jsonify
+
+from fleetpos.webapp import setup_json_app
 
 from .config import FleetConfig, load_fleet_config
 from .context import FleetContext
@@ -17,7 +18,6 @@ from .db import open_database
 from .errors import FleetError
 from .keys import load_signing_key
 
-log = logging.getLogger(__name__)
 
 
 def open_fleet(config: FleetConfig) -> FleetContext:
@@ -37,31 +37,8 @@ def create_app(config: FleetConfig | dict | None = None, *, ctx: FleetContext | 
             config = load_fleet_config(environ={}, overrides=config)
         ctx = open_fleet(config)
     app = Flask(__name__)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
     app.extensions["fleetpos.fleet"] = ctx
-
-    @app.before_request
-    def _connect():
-        ctx.db.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _close(_exc):
-        if not ctx.db.is_closed() and ctx.db.transaction_depth() == 0:
-            ctx.db.close()
-
-    @app.errorhandler(FleetError)
-    def _fleet_error(error: FleetError):
-        return jsonify(error.to_dict()), error.status
-
-    @app.errorhandler(Exception)
-    def _unexpected(error):
-        from werkzeug.exceptions import HTTPException
-
-        if isinstance(error, HTTPException):
-            return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), error.code
-        log.exception("unexpected error")
-        return jsonify({"error": "internal", "message": "head office hit an unexpected error; it is logged"}), 500
+    setup_json_app(app, ctx.db, FleetError, "head office")
 
     @app.get("/healthz")
     def healthz():
