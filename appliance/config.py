@@ -19,10 +19,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fleetpos.tomlconfig import ConfigError, apply_env, coerce, read_toml
 
 from .barcodes import WeightedLayout
 from .money import CURRENCY_EXPONENTS
@@ -30,12 +31,6 @@ from .pricing import TAX_MODES, TAX_ROUNDINGS
 
 ENV_PREFIX = "FLEETPOS_"
 ROLES = ("cashier", "manager", "admin")
-
-
-class ConfigError(Exception):
-    def __init__(self, source: str, key: str, problem: str):
-        super().__init__(f"config error in {source}: {key}: {problem}")
-        self.source, self.key, self.problem = source, key, problem
 
 
 def _choice(*options):
@@ -162,23 +157,6 @@ SECTIONS = {"store": StoreConfig, "device": DeviceConfig, "data": DataConfig,
 OTHER_TOP_LEVEL = {"barcodes", "permissions", "hardware"}
 
 
-def _coerce(source, key, value, wanted: type):
-    if wanted is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            return value.lower() in ("1", "true", "yes", "on")
-    elif wanted is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
-    elif wanted is str:
-        if isinstance(value, str):
-            return value
-    raise ConfigError(source, key, f"must be {wanted.__name__}, not {type(value).__name__} {value!r}")
-
-
 def _section(source, name, cls, values: dict):
     if not isinstance(values, dict):
         raise ConfigError(source, name, "must be a table ([" + name + "])")
@@ -187,8 +165,7 @@ def _section(source, name, cls, values: dict):
     for key, value in values.items():
         if key not in fields:
             raise ConfigError(source, f"{name}.{key}", f"unknown key (known: {', '.join(fields)})")
-        wanted = {"int": int, "str": str, "bool": bool}[fields[key].type]
-        value = _coerce(source, f"{name}.{key}", value, wanted)
+        value = coerce(source, f"{name}.{key}", value, fields[key].type)
         check = fields[key].metadata.get("check")
         problem = check(value) if check else None
         if problem:
@@ -237,31 +214,11 @@ def _permissions(source, raw) -> dict:
     return result
 
 
-def _apply_env(raw: dict, environ) -> dict:
-    for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
-        if section in SECTIONS:
-            raw.setdefault(section, {})[key] = value
-    return raw
-
-
 def load_config(path: str | os.PathLike | None = None, *, environ=None, overrides: dict | None = None) -> TillConfig:
     """Read the TOML file (if any), then FLEETPOS_* variables, then `overrides` (tests)."""
     environ = os.environ if environ is None else environ
-    raw: dict = {}
-    source = "<defaults>"
-    if path is not None:
-        source = str(path)
-        try:
-            with open(path, "rb") as handle:
-                raw = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError(source, "(file)", "does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(source, "(syntax)", str(exc)) from None
-    raw = _apply_env(raw, environ)
+    source, raw = read_toml(path)
+    apply_env(raw, environ, ENV_PREFIX, SECTIONS)
     for section, values in (overrides or {}).items():
         if isinstance(values, dict) and isinstance(raw.get(section), dict):
             raw[section] = {**raw[section], **values}

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from fleetpos.tomlconfig import ConfigError, apply_env, coerce, read_toml
 
 ENV_PREFIX = "FLEETPOS_FLEET_"
 
 
-class FleetConfigError(Exception):
-    def __init__(self, source: str, key: str, problem: str):
-        super().__init__(f"config error in {source}: {key}: {problem}")
+class FleetConfigError(ConfigError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -121,39 +121,11 @@ class FleetConfig:
 SECTIONS = {f.name: f.default_factory for f in dataclasses.fields(FleetConfig) if f.name != "source"}
 
 
-def _coerce(source: str, key: str, value, wanted):
-    if wanted == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            return value.lower() in ("1", "true", "yes", "on")
-    elif wanted == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
-    elif isinstance(value, str):
-        return value
-    raise FleetConfigError(source, key, f"must be {wanted}, not {value!r}")
-
-
 def load_fleet_config(path: str | os.PathLike | None = None, *, environ=None,
                       overrides: dict | None = None) -> FleetConfig:
     environ = os.environ if environ is None else environ
-    source, raw = "<defaults>", {}
-    if path is not None:
-        source = str(path)
-        try:
-            with open(path, "rb") as handle:
-                raw = tomllib.load(handle)
-        except FileNotFoundError:
-            raise FleetConfigError(source, "(file)", "does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise FleetConfigError(source, "(syntax)", str(exc)) from None
-    for name, value in environ.items():
-        if name.startswith(ENV_PREFIX) and "__" in name:
-            section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
-            raw.setdefault(section, {})[key] = value
+    source, raw = read_toml(path, FleetConfigError)
+    apply_env(raw, environ, ENV_PREFIX)
     if environ.get("DATABASE_URL"):
         raw.setdefault("database", {})["url"] = environ["DATABASE_URL"]
     for section, values in (overrides or {}).items():
@@ -168,7 +140,7 @@ def load_fleet_config(path: str | os.PathLike | None = None, *, environ=None,
         for key, value in values.items():
             if key not in fields:
                 raise FleetConfigError(source, f"{section}.{key}", f"unknown key (known: {', '.join(fields)})")
-            clean[key] = _coerce(source, f"{section}.{key}", value, fields[key])
+            clean[key] = coerce(source, f"{section}.{key}", value, fields[key], FleetConfigError)
         kwargs[section] = cls(**clean)
     config = FleetConfig(source=source, **kwargs)
     if config.catalog.replay_limit < 1:
