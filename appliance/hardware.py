@@ -28,6 +28,7 @@ from .errors import TillError
 from .models import Payment, Refund, Sale, TillSession
 from .money import CURRENCY_EXPONENTS
 from .services import auth, refunds, sales
+from .services.views import tax_bands
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,9 @@ def sale_receipt(ctx: TillContext, sale_uuid: str) -> paper.Receipt:
     sale = Sale.get_by_id(sale_uuid)
     language = _language(ctx)
     labels = METHOD_LABELS[language]
+    sale_lines = sales.lines_of(sale)
     lines = []
-    for line in sales.lines_of(sale):
+    for line in sale_lines:
         adjustments = []
         if line.promo_discount:
             adjustments.append(paper.Adjustment("促销" if language == "zh-CN" else "Promotion", -line.promo_discount))
@@ -70,11 +72,13 @@ def sale_receipt(ctx: TillContext, sale_uuid: str) -> paper.Receipt:
                                        amount=line.gross, unit=line.unit, adjustments=tuple(adjustments),
                                        sku=line.sku))
     order_level = []
-    for label_zh, label_en, amount in (("会员折扣", "Member discount", sale.member_discount),
+    for label_zh, label_en, amount in (("满减", "Spend & save", sale.promo_discount),
+                                       ("会员折扣", "Member discount", sale.member_discount),
                                        ("积分抵扣", "Points", sale.points_discount)):
         if amount:
             order_level.append(paper.Adjustment(label_zh if language == "zh-CN" else label_en, -amount))
-    manual_order = sum(line.order_discount for line in sales.lines_of(sale)) - sale.member_discount - sale.points_discount
+    manual_order = (sum(line.order_discount for line in sale_lines) - sale.promo_discount - sale.member_discount
+                    - sale.points_discount)
     if manual_order:
         order_level.append(paper.Adjustment("整单折扣" if language == "zh-CN" else "Order discount", -manual_order))
     payments = [paper.Payment(labels[p.method], p.tendered, p.reference or "")
@@ -90,16 +94,11 @@ def sale_receipt(ctx: TillContext, sale_uuid: str) -> paper.Receipt:
         lines=tuple(lines), subtotal=sale.subtotal, total=sale.total + sale.rounding,
         payments=tuple(payments), change=sale.change, promotions=tuple(order_level),
         taxes=tuple(paper.TaxLine(f"{band['rate_bp'] / 100:g}%", band["rate_bp"], band["taxable"], band["tax"])
-                    for band in _bands(sale)),
+                    for band in tax_bands([(line.tax_rate_bp, line.net, line.tax) for line in sale_lines],
+                                          sale.tax_mode)),
         tax_included=sale.tax_mode == "inclusive", member=member,
         footer=("谢谢惠顾，欢迎再次光临",) if language == "zh-CN" else ("Thank you for shopping with us",),
         currency=currency_of(ctx), language=language)
-
-
-def _bands(sale: Sale) -> list[dict]:
-    from .services.views import tax_bands
-
-    return tax_bands([(line.tax_rate_bp, line.net, line.tax) for line in sales.lines_of(sale)], sale.tax_mode)
 
 
 def refund_receipt(ctx: TillContext, refund_uuid: str) -> paper.Receipt:
