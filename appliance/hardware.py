@@ -93,7 +93,8 @@ def sale_receipt(ctx: TillContext, sale_uuid: str) -> paper.Receipt:
         store=paper.StoreHeader(name=ctx.config.store.name), cashier=sale.cashier.name,
         lines=tuple(lines), subtotal=sale.subtotal, total=sale.total + sale.rounding,
         payments=tuple(payments), change=sale.change, promotions=tuple(order_level),
-        taxes=tuple(paper.TaxLine(f"{band['rate_bp'] / 100:g}%", band["rate_bp"], band["taxable"], band["tax"])
+        taxes=tuple(paper.TaxLine("增值税" if language == "zh-CN" else "Tax", band["rate_bp"], band["taxable"],
+                                  band["tax"])
                     for band in tax_bands([(line.tax_rate_bp, line.net, line.tax) for line in sale_lines],
                                           sale.tax_mode)),
         tax_included=sale.tax_mode == "inclusive", member=member,

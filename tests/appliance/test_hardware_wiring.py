@@ -108,3 +108,22 @@ def test_device_states_are_kept_for_head_office(rig):
     till, _app, _wired, devices = rig
     rows = dict(till.sql("SELECT name, available FROM device_state").fetchall())
     assert rows == {"scanner": 1, "printer": 1, "drawer": 1, "display": 1, "buzzer": 1}
+
+
+def test_receipt_shows_spend_and_save_as_its_own_line(rig):
+    till, _app, wired, devices = rig
+    from appliance.services import promotions
+
+    promotions.upsert_promotion(till, {"code": "SAVE", "name": "满10减1", "kind": "spend_save",
+                                       "tiers": [[1000, 100]]})
+    cashier = login(till, "1001")
+    shifts.open_shift(till, cashier, 0)
+    for code in (CHIPS, COLA):  # 10.50: spend 10 save 1
+        devices.scanner.feed(code)
+    sale = sales.current_sale(till)
+    assert sale.promo_discount == 100
+    payments.add_payment(till, cashier, sale.uuid, "cash", 1000)
+    wired.drain()
+    text = devices.printer.receipts[0]
+    assert any("满减" in row and "1.00" in row for row in text.splitlines())
+    assert "整单折扣" not in text
