@@ -33,10 +33,11 @@ def test_a_store_offline_through_more_change_sets_than_the_broker_queues_catches
     wait_for(lambda: till.catalog_version() == final, timeout=20, message="the store to catch up")
     log = till.ctx.sql("SELECT version, kind FROM catalog_change_log WHERE version > ? ORDER BY id",
                        (start,)).fetchall()
-    # some change sets came from the broker's queue, the rest were lost there: a snapshot closed the gap
+    # some change sets came from the broker's queue (at most 2 + 3) and, depending on timing, a
+    # head office replay (at most 4); the rest were lost there: a snapshot closed the gap
     assert log[-1] == (final, "snapshot")
     changesets = [version for version, kind in log if kind == "changeset"]
-    assert 0 < len(changesets) <= 5 and changesets == list(range(start + 1, start + 1 + len(changesets)))
+    assert 0 < len(changesets) <= 5 + 4 and changesets == list(range(start + 1, start + 1 + len(changesets)))
     with office.ctx.db.connection_context():
         from fleet_server.catalog import catalog_content
 
