@@ -5,6 +5,7 @@
     [data]    dir
     [server]  host, port
     [security] pin_max_attempts, pin_lockout_minutes, idle_logout_seconds, pin_hash_cost
+    [kiosk]   drawer_must_close, enrollment_file, offline_after_seconds
     [[barcodes.weighted]] prefix, item_start, item_length, value_start, value_length, value
     [permissions] "<action>" = ["manager", "admin"]
     [hardware.<device>] backend = "simulator" | ... (read by hw_drivers)
@@ -128,6 +129,17 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True)
+class KioskConfig:
+    #: the next sale cannot start while the cash drawer is open (needs a drawer sensor)
+    drawer_must_close: bool = _setting(False)
+    #: the enrollment state the image's first boot writes (shown in the status bar)
+    enrollment_file: str = _setting("/var/lib/fleetpos/enrollment.json")
+    #: records unsent for this long, with no acknowledgement from head office meanwhile,
+    #: show the till as offline
+    offline_after_seconds: int = _setting(120, _between(10, 24 * 3600))
+
+
+@dataclass(frozen=True)
 class TillConfig:
     store: StoreConfig = field(default_factory=StoreConfig)
     device: DeviceConfig = field(default_factory=DeviceConfig)
@@ -135,6 +147,7 @@ class TillConfig:
     server: ServerConfig = field(default_factory=ServerConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     members: MembersConfig = field(default_factory=MembersConfig)
+    kiosk: KioskConfig = field(default_factory=KioskConfig)
     weighted_barcodes: tuple[WeightedLayout, ...] = (
         WeightedLayout(prefix="21", value="weight"),
         WeightedLayout(prefix="22", value="price"),
@@ -153,7 +166,7 @@ class TillConfig:
 
 
 SECTIONS = {"store": StoreConfig, "device": DeviceConfig, "data": DataConfig,
-            "server": ServerConfig, "security": SecurityConfig, "members": MembersConfig}
+            "server": ServerConfig, "security": SecurityConfig, "members": MembersConfig, "kiosk": KioskConfig}
 OTHER_TOP_LEVEL = {"barcodes", "permissions", "hardware"}
 
 

@@ -123,6 +123,9 @@ class TillHardware:
         self.devices = devices
         self._printing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="print")
         self._scan_lock = threading.Lock()
+        # sales whose customer wants no receipt: not printed when they complete (reprint still can)
+        self._no_receipt: set[str] = set()
+        self._no_receipt_lock = threading.Lock()
 
     def start(self) -> None:
         self.ctx.events.subscribe("*", self._on_event)
@@ -188,7 +191,11 @@ class TillHardware:
             if payload["cash"]:
                 drawer.kick("sale")
             display.show_payment(payload["paid"] + payload["change"], payload["change"])
-            self._print(sale_receipt, payload["sale_uuid"])
+            with self._no_receipt_lock:
+                skip = payload["sale_uuid"] in self._no_receipt
+                self._no_receipt.discard(payload["sale_uuid"])
+            if not skip:
+                self._print(sale_receipt, payload["sale_uuid"])
         elif name == "refund.completed":
             if payload["cash"]:
                 drawer.kick("refund")
@@ -205,6 +212,14 @@ class TillHardware:
                     log.exception("printing %s failed", record_uuid)
         self._printing.submit(job)
 
+    def want_receipt(self, sale_uuid: str, wanted: bool) -> None:
+        """Whether the open sale's receipt prints when it completes (default: it does)."""
+        with self._no_receipt_lock:
+            if wanted:
+                self._no_receipt.discard(sale_uuid)
+            else:
+                self._no_receipt.add(sale_uuid)
+
     def reprint(self, sale_uuid: str):
         return self.devices.printer.reprint(sale_receipt(self.ctx, sale_uuid))
 
@@ -217,7 +232,8 @@ def init_app(app, ctx: TillContext, devices: hw_drivers.Devices | None = None) -
     """Build the devices from the till's [hardware] config, wire them, add their API."""
     from flask import Blueprint, jsonify
 
-    from .api.common import actor
+    from .api.common import actor, body
+    from .errors import ValidationError
     from .services.sales import get_sale
 
     if devices is None:
@@ -242,6 +258,19 @@ def init_app(app, ctx: TillContext, devices: hw_drivers.Devices | None = None) -
             raise TillError("only a completed sale has a receipt to reprint", code="sale_not_completed")
         job = hardware.reprint(sale.uuid)
         return jsonify({"job": {"id": job.id, "state": job.state}})
+
+    @bp.put("/sales/<sale_uuid>/receipt")
+    def receipt_choice(sale_uuid):
+        """{"print": false}: the customer wants no receipt for this open sale."""
+        actor()
+        wanted = body().get("print")
+        if not isinstance(wanted, bool):
+            raise ValidationError("print must be true or false", code="invalid")
+        sale = get_sale(ctx, sale_uuid)
+        if sale.status not in ("open", "parked"):
+            raise TillError("the receipt of a completed sale can only be reprinted", code="sale_completed")
+        hardware.want_receipt(sale.uuid, wanted)
+        return jsonify({"print": wanted})
 
     @bp.post("/printer/retry")
     def retry():

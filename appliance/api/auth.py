@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, session
+from flask import Blueprint, jsonify, request, session
 
 from ..models import Cashier
 from ..services import auth
@@ -33,8 +33,13 @@ def me():
 
 @bp.get("/cashiers")
 def list_cashiers():
-    """The lock screen's tiles: who can log in here (no secrets)."""
-    cashiers = Cashier.select().where(Cashier.active == True).order_by(Cashier.code)  # noqa: E712
+    """The lock screen's tiles: who can log in here (no secrets). `?all=1` lists the
+    deactivated accounts too, for a manager who may re-activate them."""
+    cashiers = Cashier.select().order_by(Cashier.code)
+    if request.args.get("all") in ("1", "true"):
+        auth.authorize(till(), actor(), "cashier.manage")
+    else:
+        cashiers = cashiers.where(Cashier.active == True)  # noqa: E712
     return jsonify({"cashiers": [auth.cashier_view(c) for c in cashiers]})
 
 

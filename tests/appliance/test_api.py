@@ -129,3 +129,20 @@ def test_cashier_management_over_the_api(client):
     response = client.post("/api/cashiers", json={"code": "1005", "name": "Eve", "role": "cashier", "pin": "1357"})
     assert response.status_code == 201 and "pin" not in response.json["cashier"]
     assert client.patch("/api/cashiers/1005", json={"active": False}).json["cashier"]["active"] is False
+
+
+def test_a_manager_lists_deactivated_cashiers_and_reactivates_one(client):
+    api_login(client, "2001")
+    assert client.patch("/api/cashiers/1002", json={"active": False}).json["cashier"]["active"] is False
+    assert "1002" not in [c["code"] for c in client.get("/api/cashiers").json["cashiers"]]  # not a lock tile
+    everyone = {c["code"]: c["active"] for c in client.get("/api/cashiers?all=1").json["cashiers"]}
+    assert everyone["1002"] is False and everyone["1001"] is True
+    assert client.patch("/api/cashiers/1002", json={"active": True}).json["cashier"]["active"] is True
+    assert "1002" in [c["code"] for c in client.get("/api/cashiers").json["cashiers"]]
+
+
+def test_only_a_manager_sees_deactivated_cashiers(client):
+    assert client.get("/api/cashiers?all=1").status_code == 401
+    api_login(client, "1001")
+    response = client.get("/api/cashiers?all=1")
+    assert response.status_code == 403 and response.json["error"] == "override_required"

@@ -67,3 +67,14 @@ def test_weighted_layouts_and_permissions_from_file(tmp_path):
     config = load_config(path, environ={})
     assert [layout.prefix for layout in config.weighted_barcodes] == ["28"]
     assert "cashier" in config.permissions["line.discount"]
+
+
+def test_kiosk_settings_default_to_the_image_paths_and_are_checked(tmp_path):
+    config = load_config(environ={})
+    assert config.kiosk.enrollment_file == "/var/lib/fleetpos/enrollment.json"
+    assert config.kiosk.drawer_must_close is False
+    path = write(tmp_path, '[kiosk]\ndrawer_must_close = true\nenrollment_file = "/tmp/e.json"\n')
+    config = load_config(path, environ={})
+    assert (config.kiosk.drawer_must_close, config.kiosk.enrollment_file) == (True, "/tmp/e.json")
+    with pytest.raises(ConfigError, match="kiosk.offline_after_seconds"):
+        load_config(write(tmp_path, "[kiosk]\noffline_after_seconds = 1\n"), environ={})

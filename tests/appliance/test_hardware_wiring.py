@@ -127,3 +127,27 @@ def test_receipt_shows_spend_and_save_as_its_own_line(rig):
     text = devices.printer.receipts[0]
     assert any("满减" in row and "1.00" in row for row in text.splitlines())
     assert "整单折扣" not in text
+
+
+def test_a_customer_who_wants_no_receipt_gets_none_printed_but_can_have_it_reprinted(rig):
+    till, app, wired, devices = rig
+    client = app.test_client()
+    client.post("/api/auth/login", json={"cashier_code": "1001", "pin": "1234"})
+    assert client.post("/api/shifts", json={"opening_float": 0}).status_code == 201
+    sale = client.post("/api/sales").json["sale"]
+    client.post(f"/api/sales/{sale['uuid']}/lines", json={"code": COLA})
+    assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": "no"}).status_code == 400
+    assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": False}).json == {"print": False}
+    client.post(f"/api/sales/{sale['uuid']}/payments", json={"method": "cash", "amount": 300})
+    wired.drain()
+    assert devices.printer.receipts == []
+    assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": True}).status_code == 400  # completed
+    client.post(f"/api/sales/{sale['uuid']}/reprint")
+    wired.drain()
+    assert len(devices.printer.receipts) == 1 and "till-1-000001" in devices.printer.receipts[0]
+    # the next sale prints as usual
+    second = client.post("/api/sales").json["sale"]
+    client.post(f"/api/sales/{second['uuid']}/lines", json={"code": COLA})
+    client.post(f"/api/sales/{second['uuid']}/payments", json={"method": "cash", "amount": 300})
+    wired.drain()
+    assert len(devices.printer.receipts) == 2
