@@ -7,6 +7,8 @@ queries through the ORM on every call.
 from __future__ import annotations
 
 import json
+import os
+import time
 import uuid
 from datetime import datetime
 
@@ -18,7 +20,16 @@ PAYLOAD_VERSION = 1
 
 
 def new_uuid() -> str:
-    return str(uuid.uuid4())
+    """A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+
+    Time-ordered ids land at the right edge of each UNIQUE index (sales, payments, stock
+    moves, audit entries, outbox rows), so a sale completion dirties one index page per
+    table instead of one random page per row: fewer pages in the WAL for every durable
+    commit, which on an SD card is most of its cost."""
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | rand & (1 << 62) - 1
+    return str(uuid.UUID(int=value))
 
 
 def db_time(value: datetime) -> str:
