@@ -167,7 +167,17 @@ def cmd_sync(args) -> None:
     from appliance.sync.identity import load_identity
 
     ctx = open_till(_config(args))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     identity = load_identity(ctx)
+    if identity is None and args.wait_enrolled:
+        # the appliance starts the agent before first boot has enrolled: wait quietly
+        log.info("not enrolled with head office yet; checking again every %g s", args.wait_enrolled)
+        while identity is None and not stop.wait(args.wait_enrolled):
+            identity = load_identity(ctx)
+        if identity is None:
+            return
     if identity is None:
         sys.exit("this till is not enrolled with head office yet: run `fleetpos enroll --file enroll.toml`")
     if (identity.store_id, identity.device_id) != (ctx.store_id, ctx.device_id):
@@ -177,9 +187,6 @@ def cmd_sync(args) -> None:
         settings = SyncSettings.from_env(heartbeat_seconds=args.heartbeat)
     except ValueError as exc:
         sys.exit(str(exc))
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     log.info("sync agent for %s/%s, broker %s:%d", identity.store_id, identity.device_id, identity.broker_host,
              identity.broker_port)
     SyncAgent(ctx, identity, settings).run(stop)
@@ -292,6 +299,9 @@ def main(argv=None) -> None:
     p = command("sync", cmd_sync, "run the sync agent (outbox up, catalog down, status)")
     p.add_argument("--config", help="till config file (TOML)")
     p.add_argument("--heartbeat", type=float, help="status heartbeat in seconds (default: head office's)")
+    p.add_argument("--wait-enrolled", type=float, metavar="SECONDS", default=0,
+                   help="if not enrolled yet, check every SECONDS until it is (the appliance's unit), "
+                        "instead of exiting")
 
     fleet = command("fleet", lambda a: fleet.print_help(), "head office: server, ingest workers, broker, CA")
     fleet_sub = fleet.add_subparsers(dest="fleet_command", required=True)

@@ -1,5 +1,10 @@
 """The sync commands: what they refuse and what they set up."""
 
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 from appliance.sync.agent import SyncSettings
@@ -13,6 +18,22 @@ def test_sync_refuses_to_start_on_a_till_that_is_not_enrolled(tmp_path):
     with pytest.raises(SystemExit, match="not enrolled"):
         main(["sync", "--config", str(till.config_file)])
     till.stop()
+
+
+def test_sync_waits_for_enrollment_when_asked_and_stops_on_sigterm(tmp_path):
+    till = Till(tmp_path / "till", "s1")
+    process = subprocess.Popen([sys.executable, "-m", "fleetpos.cli", "sync", "--config", str(till.config_file),
+                                "--wait-enrolled", "0.2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(1.5)
+        assert process.poll() is None, process.stdout.read()  # still waiting, not exited
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert "not enrolled with head office yet" in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        till.stop()
 
 
 def test_agent_settings_come_from_the_environment_and_are_checked():
