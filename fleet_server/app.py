@@ -1,14 +1,15 @@
-"""Head office's Flask application factory: enrollment and the admin API.
+"""Head office's Flask application factory: enrollment, the admin API, the REST API
+under /api/v1 (with its OpenAPI document) and the web console under /console.
 
-The web console is a later addition; this serves JSON only. Background work (catalog
-publisher, ingest) runs in `fleetpos fleet serve` and `fleetpos fleet ingest`.
+Background work (catalog publisher, ingest) runs in `fleetpos fleet serve` and
+`fleetpos fleet ingest`.
 """
 
 from __future__ import annotations
 
 import os
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect
 
 from fleetpos.webapp import setup_json_app
 
@@ -45,7 +46,14 @@ def create_app(config: FleetConfig | dict | None = None, *, ctx: FleetContext | 
         ctx.db.execute_sql("SELECT 1")
         return jsonify({"ok": True})
 
-    from .api import catalog, enroll, stores
+    @app.get("/")
+    def home():
+        return redirect("/console/")
+
+    from . import console
+    from .api import catalog, enroll, stores, v1
     for module in (enroll, stores, catalog):
         app.register_blueprint(module.bp)
+    v1.register(app)
+    console.register(app)
     return app

@@ -8,6 +8,8 @@ then environment variables, then what tests pass in.
     [broker]   password_file, acl_file, pid_file, reload_command   (provisioning, docs/sync.md)
     [catalog]  replay_limit, signing_key_file, pin_hash_cost
     [ingest]   workers, batch_max, share_group
+    [console]  session_hours, idle_minutes, lockout_failures, lockout_minutes, password_hash_cost,
+               secure_cookies, offline_alert_minutes, backlog_alert_records, http_threads
 
 `FLEETPOS_FLEET_<SECTION>__<KEY>` overrides a key, e.g. FLEETPOS_FLEET_MQTT__PORT=8883.
 Problems raise `FleetConfigError` naming the file, the key and what is wrong.
@@ -95,6 +97,29 @@ class IngestSection:
 
 
 @dataclass(frozen=True)
+class ConsoleSection:
+    """The web console and /api/v1: sessions, lock-out, password hashing, alerts."""
+    #: a console session ends this long after login at the latest
+    session_hours: int = 12
+    #: ... or after this long without a request
+    idle_minutes: int = 60
+    #: this many wrong passwords in a row lock the user out ...
+    lockout_failures: int = 5
+    #: ... for this long
+    lockout_minutes: int = 15
+    #: scrypt cost (2**N) of console passwords; lower only for tests
+    password_hash_cost: int = 15
+    #: session cookie only over HTTPS (turn off only for plain-HTTP loopback: tests, the demo)
+    secure_cookies: bool = True
+    #: a store whose devices have all been offline this long raises an alert
+    offline_alert_minutes: int = 15
+    #: a device with more unsent records than this, still growing, raises an alert
+    backlog_alert_records: int = 100
+    #: waitress worker threads of `fleetpos fleet serve`
+    http_threads: int = 8
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     server: ServerSection = field(default_factory=ServerSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
@@ -103,6 +128,7 @@ class FleetConfig:
     broker: BrokerSection = field(default_factory=BrokerSection)
     catalog: CatalogSection = field(default_factory=CatalogSection)
     ingest: IngestSection = field(default_factory=IngestSection)
+    console: ConsoleSection = field(default_factory=ConsoleSection)
     source: str = "<defaults>"
 
     @property
@@ -147,4 +173,8 @@ def load_fleet_config(path: str | os.PathLike | None = None, *, environ=None,
         raise FleetConfigError(source, "catalog.replay_limit", "must be at least 1")
     if not 1 <= config.devices.heartbeat_seconds <= 86400:
         raise FleetConfigError(source, "devices.heartbeat_seconds", "must be 1-86400")
+    if not 10 <= config.console.password_hash_cost <= 20:
+        raise FleetConfigError(source, "console.password_hash_cost", "must be 10-20")
+    if config.console.lockout_failures < 1 or config.console.lockout_minutes < 1:
+        raise FleetConfigError(source, "console.lockout_failures", "lock-out needs at least 1 failure and 1 minute")
     return config

@@ -3,6 +3,12 @@
 The code is the same on both; the differences (how a write transaction takes its
 lock, upserts) are kept to the helpers here. Several processes (the HTTP server, the
 catalog publisher, ingest workers) share one database.
+
+New tables appear by `create_tables(safe=True)`. A new column on an existing table needs
+a numbered step in `MIGRATIONS` (below): each database remembers the steps it has had in
+`schema_version`, and `open_database` runs the missing ones in order, each in its own
+transaction. A step must be safe on a database whose tables were just created with the
+column already there (it checks before it adds).
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
-from playhouse.db_url import connect
+from typing import Callable
 
-from .models import MODELS, database_proxy
+from peewee import Database, Field, Model, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import connect
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+from . import models
+from .models import MODELS, SchemaVersion, database_proxy, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +44,57 @@ def open_database(url: str, *, create: bool = True) -> Database:
     if create:
         with database.connection_context():
             database.create_tables(MODELS, safe=True)
+            run_migrations(database)
     return database
+
+
+# -- migrations ---------------------------------------------------------------------------------
+
+def add_column(database: Database, model: type[Model], name: str) -> None:
+    """Add `model`'s field `name` to its table unless the table has it already."""
+    table = model._meta.table_name
+    if name in {column.name for column in database.get_columns(table)}:
+        return
+    field: Field = model._meta.fields[name]
+    migrator = PostgresqlMigrator(database) if is_postgres(database) else SqliteMigrator(database)
+    migrate(migrator.add_column(table, field.column_name, field))
+
+
+def _store_region_and_group(database: Database) -> None:
+    add_column(database, models.Store, "region")
+    add_column(database, models.Store, "group")
+
+
+def _device_backlog(database: Database) -> None:
+    add_column(database, models.Device, "outbox_backlog")
+    add_column(database, models.Device, "backlog_rising_since")
+
+
+#: (number, what it does, the step); numbers only ever grow; append new steps at the end
+MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
+    (1, "store.region and store.group (console, Ansible inventory)", _store_region_and_group),
+    (2, "device.outbox_backlog and device.backlog_rising_since (alerts)", _device_backlog),
+]
+
+
+def run_migrations(database: Database) -> list[int]:
+    """Run the steps this database has not had yet; returns their numbers."""
+    done = {row.version for row in SchemaVersion.select(SchemaVersion.version)}
+    ran = []
+    for number, description, step in sorted(MIGRATIONS, key=lambda m: m[0]):
+        if number in done:
+            continue
+        with write_transaction(database):
+            if is_postgres(database):  # SQLite's IMMEDIATE transaction already holds the write lock
+                database.execute_sql("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+            # another process may have run it meanwhile (we hold the lock now)
+            if SchemaVersion.get_or_none(SchemaVersion.version == number) is not None:
+                continue
+            log.info("migrating head office's database: step %d, %s", number, description)
+            step(database)
+            SchemaVersion.create(version=number, applied_at=utcnow())
+        ran.append(number)
+    return ran
 
 
 def is_postgres(database: Database) -> bool:

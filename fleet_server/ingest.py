@@ -24,6 +24,8 @@ import socket
 import threading
 from dataclasses import dataclass, field
 
+from peewee import Case, fn
+
 from fleetpos import messages
 from fleetpos.messages import DeviceStatus, MessageError, RecordAck, RecordBatch, Rejection
 from fleetpos.mqtt import BrokerAddress, MqttClient
@@ -123,6 +125,13 @@ def store_status(status: DeviceStatus, payload: bytes) -> None:
               Device.last_status: payload.decode()}
     if status.catalog_version is not None:
         update[Device.catalog_version] = status.catalog_version
+    if status.outbox_backlog is not None:
+        # the console's "growing backlog" alert: when did the backlog last stop shrinking
+        update[Device.outbox_backlog] = status.outbox_backlog
+        update[Device.backlog_rising_since] = None if status.outbox_backlog == 0 else Case(None, [
+            (fn.COALESCE(Device.outbox_backlog, 0) < status.outbox_backlog,
+             fn.COALESCE(Device.backlog_rising_since, utcnow())),
+            (Device.outbox_backlog > status.outbox_backlog, None)], Device.backlog_rising_since)
     Device.update(update).where((Device.store == status.store_id) & (Device.device_id == status.device_id)).execute()
 
 

@@ -27,6 +27,10 @@ class BaseModel(Model):
 class Store(BaseModel):
     id = CharField(primary_key=True, max_length=64)
     name = CharField(max_length=200)
+    #: where the store is (a label for people and for Ansible's inventory groups); added by migration 1
+    region = CharField(default="", max_length=64)
+    #: the store group: prices per store group, and an Ansible inventory group; added by migration 1
+    group = CharField(default="", max_length=64)
     #: the latest change set version issued for this store (1 = the catalog as it was at creation)
     catalog_version = IntegerField(default=1)
     created_at = DateTimeField(default=utcnow)
@@ -48,6 +52,10 @@ class Device(BaseModel):
     last_status = TextField(null=True)
     catalog_version = IntegerField(null=True)
     catalog_error = TextField(null=True)
+    #: records waiting in the till's outbox (its latest status); added by migration 2
+    outbox_backlog = IntegerField(null=True)
+    #: since when the backlog has only grown (None: it shrank or is empty); added by migration 2
+    backlog_rising_since = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("store", "device_id"), True),)
@@ -181,6 +189,61 @@ class DeadLetter(BaseModel):
     received_at = DateTimeField(default=utcnow)
 
 
+class SchemaVersion(BaseModel):
+    """Which numbered migration steps (fleet_server/db.py MIGRATIONS) this database has had."""
+    version = IntegerField(primary_key=True)
+    applied_at = DateTimeField(default=utcnow)
+
+
+class User(BaseModel):
+    """A head office console user."""
+    id = AutoField()
+    username = CharField(unique=True, max_length=64)
+    display_name = CharField(default="", max_length=200)
+    role = CharField(max_length=32)
+    password_hash = CharField(max_length=300)
+    active = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+
+class ConsoleSession(BaseModel):
+    """A server-side console session; the cookie carries the token, the table its hash."""
+    token_hash = CharField(primary_key=True, max_length=64)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    csrf_token = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+
+
+class ApiToken(BaseModel):
+    """A bearer token for scripts: shown once, stored hashed, with its own role."""
+    id = AutoField()
+    name = CharField(max_length=100)
+    prefix = CharField(max_length=16)
+    token_hash = CharField(unique=True, max_length=64)
+    role = CharField(max_length=32)
+    created_by = ForeignKeyField(User, null=True, backref="api_tokens", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+
+
+class AuditEntry(BaseModel):
+    """Who did what at head office, with the state before and after (JSON)."""
+    id = AutoField()
+    at = DateTimeField(default=utcnow, index=True)
+    actor = CharField(max_length=140)
+    action = CharField(max_length=64, index=True)
+    target = CharField(max_length=300)
+    before = TextField(null=True)
+    after = TextField(null=True)
+    remote_addr = CharField(null=True, max_length=64)
+
+
 MODELS = [Store, Device, EnrollmentToken, TaxClass, Category, Product, Barcode, PriceSchedule, MemberTier, Member,
           Promotion, StoreCashier,
-          CatalogChange, ReceivedRecord, DeadLetter]
+          CatalogChange, ReceivedRecord, DeadLetter, SchemaVersion, User, ConsoleSession, ApiToken, AuditEntry]

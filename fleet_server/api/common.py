@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import hmac
-
 from flask import current_app, request
 
+from ..auth import require_admin
 from ..context import FleetContext
 from ..errors import FleetError
 
@@ -23,14 +21,6 @@ def body() -> dict:
 
 
 def admin_required(view):
-    """Admin calls carry `Authorization: Bearer <[server] admin_token>`."""
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        expected = fleet().config.server.admin_token
-        if not expected:
-            raise FleetError("the admin API is off: set [server] admin_token", code="admin_disabled", status=503)
-        given = request.headers.get("Authorization", "")
-        if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), expected.encode()):
-            raise FleetError("admin token required (Authorization: Bearer ...)", code="unauthorized", status=401)
-        return view(*args, **kwargs)
-    return wrapper
+    """Admin calls: `Authorization: Bearer <[server] admin_token>`, or an admin's API token
+    or console session (fleet_server.auth)."""
+    return require_admin(view)

@@ -1,0 +1,19 @@
+"""The console's first page: the fleet at a glance and what needs attention."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from ..auth import require
+
+bp = Blueprint("console_dashboard", __name__, url_prefix="/console")
+
+
+@bp.get("/")
+@require(None)
+def dashboard():
+    from .. import stores
+
+    summary = stores.fleet_summary()
+    alerts = stores.alerts() if summary is not None else []
+    return render_template("console/dashboard.html", active="dashboard", summary=summary, alerts=alerts)

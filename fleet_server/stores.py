@@ -1,0 +1,240 @@
+"""Stores and their devices as head office watches them: health, alerts, and the
+audited store and device operations behind the console and /api/v1/stores.
+
+A device's health comes from the status it publishes (retained, with a last will of
+`offline`; appliance/sync/status.py): software and catalog version, outbox backlog,
+disk space and each piece of hardware's availability. Ingest keeps the latest status
+(ingest.store_status) and whether the backlog has been rising since some time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import datetime, timedelta
+
+from fleetpos.messages import utc_iso
+
+from . import audit, enrollment
+from .config import FleetConfig
+from .db import write_transaction
+from .errors import FleetError, NotFound
+from .models import Device, Store, database_proxy, utcnow
+
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+#: a device whose last status is older than this many heartbeats (plus a margin) is shown offline
+STALE_HEARTBEATS = 3
+STALE_MARGIN_SECONDS = 30
+
+
+def _check_label(value, what: str) -> str:
+    """region/group: empty, or a name Ansible accepts as a group (letters, digits, _ and -)."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not _LABEL.fullmatch(value):
+        raise FleetError(f"{what} must be empty or 1-64 letters, digits, '_' or '-' (it names an Ansible group), "
+                         f"not {value!r}", code="invalid_field")
+    return value
+
+
+def _status(device: Device) -> dict:
+    if not device.last_status:
+        return {}
+    try:
+        status = json.loads(device.last_status)
+    except ValueError:
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+def device_online(device: Device, now: datetime | None = None) -> bool:
+    """Online: it said so, and said it recently enough for its heartbeat."""
+    if device.state != "active" or not device.online or device.last_seen is None:
+        return False
+    heartbeat = _status(device).get("heartbeat_seconds") or 60
+    stale = timedelta(seconds=STALE_HEARTBEATS * heartbeat + STALE_MARGIN_SECONDS)
+    return (now or utcnow()) - device.last_seen <= stale
+
+
+def hardware_problems(status: dict) -> list[str]:
+    """"printer: paper out" for each piece of hardware the till reports unavailable."""
+    problems = []
+    for name, state in sorted((status.get("devices") or {}).items()):
+        if isinstance(state, dict) and not state.get("available", True):
+            problems.append(f"{name}: {state.get('message') or 'unavailable'}")
+    return problems
+
+
+def device_view(device: Device, now: datetime | None = None) -> dict:
+    status = _status(device)
+    hardware = {name: {"available": bool(s.get("available")), "backend": s.get("backend"),
+                       "message": s.get("message"), "since": s.get("since")}
+                for name, s in sorted((status.get("devices") or {}).items()) if isinstance(s, dict)}
+    return {
+        "store_id": device.store_id, "device_id": device.device_id, "state": device.state,
+        "online": device_online(device, now),
+        "last_seen": utc_iso(device.last_seen) if device.last_seen else None,
+        "enrolled_at": utc_iso(device.enrolled_at) if device.enrolled_at else None,
+        "revoked_at": utc_iso(device.revoked_at) if device.revoked_at else None,
+        "software_version": status.get("software_version"),
+        "catalog_version": device.catalog_version,
+        "catalog_error": device.catalog_error,
+        "outbox_backlog": device.outbox_backlog,
+        "backlog_rising_since": utc_iso(device.backlog_rising_since) if device.backlog_rising_since else None,
+        "disk_free_bytes": status.get("disk_free_bytes"),
+        "last_sale_at": status.get("last_sale_at"),
+        "hardware": hardware,
+        "problems": hardware_problems(status),
+    }
+
+
+def store_view(store: Store, devices: list[Device] | None = None, now: datetime | None = None) -> dict:
+    devices = list(store.devices.order_by(Device.device_id)) if devices is None else devices
+    views = [device_view(d, now) for d in devices]
+    return {"id": store.id, "name": store.name, "region": store.region, "group": store.group,
+            "catalog_version": store.catalog_version, "created_at": utc_iso(store.created_at),
+            "online": any(v["online"] for v in views), "devices": views}
+
+
+def stores_query(*, region: str | None = None, group: str | None = None, search: str | None = None):
+    query = Store.select().order_by(Store.id)
+    if region is not None:
+        query = query.where(Store.region == region)
+    if group is not None:
+        query = query.where(Store.group == group)
+    if search:
+        query = query.where(Store.id.contains(search) | Store.name.contains(search))
+    return query
+
+
+def store_views(stores: list[Store]) -> list[dict]:
+    """Views of many stores with their devices in one query."""
+    by_store: dict[str, list[Device]] = {s.id: [] for s in stores}
+    if stores:
+        for device in Device.select().where(Device.store.in_(list(by_store))).order_by(Device.device_id):
+            by_store[device.store_id].append(device)
+    now = utcnow()
+    return [store_view(s, by_store[s.id], now) for s in stores]
+
+
+def get_store(store_id: str) -> Store:
+    store = Store.get_or_none(Store.id == store_id)
+    if store is None:
+        raise NotFound(f"no store {store_id}", code="store_not_found")
+    return store
+
+
+def _audit_store(store: Store) -> dict:
+    return {"id": store.id, "name": store.name, "region": store.region, "group": store.group}
+
+
+def create_store(store_id, name, *, region="", group="") -> Store:
+    region, group = _check_label(region, "region"), _check_label(group, "group")
+    store = enrollment.create_store(store_id, name)
+    with write_transaction(database_proxy.obj):
+        Store.update(region=region, group=group).where(Store.id == store.id).execute()
+        store = Store.get_by_id(store.id)
+        audit.record("store.create", f"store:{store.id}", None, _audit_store(store))
+    return store
+
+
+def update_store(store_id: str, changes: dict) -> Store:
+    unknown = set(changes) - {"name", "region", "group"}
+    if unknown:
+        raise FleetError(f"unknown fields: {', '.join(sorted(unknown))} (a store's name, region and group can "
+                         "change)", code="invalid_field")
+    update = {}
+    if "name" in changes:
+        name = changes["name"]
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise FleetError("a store needs a name of 1-200 characters", code="invalid_name")
+        update["name"] = name.strip()
+    for key in ("region", "group"):
+        if key in changes:
+            update[key] = _check_label(changes[key], key)
+    with write_transaction(database_proxy.obj):
+        store = get_store(store_id)
+        before = _audit_store(store)
+        if update:
+            Store.update(update).where(Store.id == store_id).execute()
+        store = get_store(store_id)
+        audit.record("store.update", f"store:{store_id}", before, _audit_store(store))
+    return store
+
+
+def issue_token(config: FleetConfig, store_id: str, device_id) -> tuple[Device, str, datetime]:
+    """A one-time enrollment token for a (new or replaced) device; the token is not audited."""
+    device, token, expires_at = enrollment.issue_token(config, store_id, device_id)
+    with write_transaction(database_proxy.obj):
+        audit.record("device.token", f"device:{store_id}/{device.device_id}", None,
+                     {"state": device.state, "token_expires_at": utc_iso(expires_at)})
+    return device, token, expires_at
+
+
+def revoke_device(config: FleetConfig, store_id: str, device_id: str) -> Device:
+    before = enrollment.get_device(store_id, device_id)
+    device = enrollment.revoke(config, store_id, device_id)
+    with write_transaction(database_proxy.obj):
+        audit.record("device.revoke", f"device:{store_id}/{device_id}",
+                     {"state": before.state, "online": before.online}, {"state": device.state, "online": False})
+    return device
+
+
+def enroll_file_text(fleet_url: str, token: str) -> str:
+    """What the till's `fleetpos enroll --file` reads (and the QR code carries)."""
+    return f'url = "{fleet_url.rstrip("/")}"\ntoken = "{token}"\n'
+
+
+def qr_svg(text: str) -> str:
+    """`text` as a QR code in SVG (no image library needed)."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    out = io.BytesIO()
+    image.save(out)
+    svg = out.getvalue().decode()
+    return svg[svg.index("<svg"):]
+
+
+# -- the fleet at a glance, and alerts ------------------------------------------------------------
+
+def fleet_summary() -> dict:
+    devices = list(Device.select().where(Device.state == "active"))
+    now = utcnow()
+    return {"stores": Store.select().count(), "devices_active": len(devices),
+            "devices_online": sum(device_online(d, now) for d in devices),
+            "backlog": sum(d.outbox_backlog or 0 for d in devices)}
+
+
+def alerts(config: FleetConfig | None = None, *, now: datetime | None = None) -> list[dict]:
+    """Stores offline longer than [console] offline_alert_minutes (all their active devices
+    silent), and devices whose outbox backlog is over backlog_alert_records and still rising."""
+    if config is None:
+        from flask import current_app
+
+        config = current_app.extensions["fleetpos.fleet"].config
+    settings = config.console
+    now = now or utcnow()
+    offline_after = timedelta(minutes=settings.offline_alert_minutes)
+    found = []
+    by_store: dict[str, list[Device]] = {}
+    for device in Device.select().where(Device.state == "active").order_by(Device.store, Device.device_id):
+        by_store.setdefault(device.store_id, []).append(device)
+    for store_id, devices in by_store.items():
+        if not any(device_online(d, now) for d in devices):
+            seen = [d.last_seen or d.enrolled_at for d in devices if (d.last_seen or d.enrolled_at)]
+            last = max(seen) if seen else None
+            if last is None or now - last >= offline_after:
+                minutes = int((now - last).total_seconds() // 60) if last else None
+                found.append({"kind": "store_offline", "store_id": store_id, "device_id": None,
+                              "since": utc_iso(last) if last else None,
+                              "message": f"no till has reported for {minutes} minutes" if minutes is not None
+                              else "no till has reported since enrolling"})
+        for device in devices:
+            if (device.outbox_backlog or 0) > settings.backlog_alert_records and device.backlog_rising_since:
+                found.append({"kind": "backlog_growing", "store_id": store_id, "device_id": device.device_id,
+                              "since": utc_iso(device.backlog_rising_since),
+                              "message": f"{device.outbox_backlog} records waiting to be sent, and rising"})
+    return found
