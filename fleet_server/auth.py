@@ -22,7 +22,7 @@ from flask import current_app, g, redirect, request
 from . import users
 from .errors import FleetError
 from .models import ApiToken, ConsoleSession, User
-from .permissions import permissions_of
+from .permissions import PERMISSIONS, permissions_of
 
 SESSION_COOKIE = "fleetpos_console"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -137,7 +137,11 @@ def authorize(permission: str | None):
 
 
 def require(permission: str | None):
-    """Decorator: the view runs only for a caller with `permission` (see permissions.py)."""
+    """Decorator: the view runs only for a caller with `permission` (see permissions.py);
+    None: any signed-in caller."""
+    if permission is not None and permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r} (known: {', '.join(PERMISSIONS)})")
+
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, Flask, current_app, jsonify, make_response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .. import users
+from .. import users as accounts
 from ..auth import SESSION_COOKIE, current_user, require
 from ..errors import FleetError
 
@@ -40,7 +40,7 @@ NAV = [
 
 
 #: the console's page modules in this package, each with a blueprint `bp`; add an area's module here
-PAGES: list[str] = ["dashboard"]
+PAGES: list[str] = ["dashboard", "stores", "users"]
 
 
 def _fleet():
@@ -87,8 +87,8 @@ def login():
             error, status = "The login form expired: please try again.", 403
         else:
             try:
-                result = users.login(_fleet().config.console, username, request.form.get("password", ""))
-            except users.LoginFailed as exc:
+                result = accounts.login(_fleet().config.console, username, request.form.get("password", ""))
+            except accounts.LoginFailed as exc:
                 error, status = exc.message, exc.status
             else:
                 response = redirect(_safe_next(request.args.get("next")))
@@ -106,7 +106,7 @@ def login():
 @bp.post("/logout")
 @require(None)
 def logout():
-    users.logout(request.cookies.get(SESSION_COOKIE, ""))
+    accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
     response = redirect("/console/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
