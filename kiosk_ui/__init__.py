@@ -10,9 +10,12 @@ the browser. See docs/kiosk.md.
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask_socketio import SocketIO
 
 from appliance.context import TillContext
+from appliance.errors import Conflict
+from appliance.services.sales import current_sale
 
 from .live import LiveUpdates
 from .pages import asset_versions, bp
@@ -30,9 +33,26 @@ class KioskUI:
         return self.live.socketio
 
 
+def _drawer_must_close(ctx: TillContext):
+    """With `[kiosk] drawer_must_close`, a new sale does not start while the drawer
+    (with a sensor) is open: the cashier closes it first."""
+    def check():
+        if request.method != "POST" or request.path != "/api/sales":
+            return None
+        hardware = current_app.extensions.get("fleetpos.hardware")
+        if hardware is None or hardware.devices.drawer.is_open is not True:
+            return None
+        if current_sale(ctx) is not None:
+            return None  # the open sale goes on
+        raise Conflict("close the cash drawer before starting the next sale", code="drawer_open")
+    return check
+
+
 def init_app(app, ctx: TillContext) -> KioskUI:
     """The `create_app` extension: pages, static files, Socket.IO and the live events."""
     app.register_blueprint(bp)
+    if ctx.config.kiosk.drawer_must_close:
+        app.before_request(_drawer_must_close(ctx))
     kiosk = KioskUI(app, ctx)
     app.extensions["kiosk_ui"] = kiosk
     return kiosk

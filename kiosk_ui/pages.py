@@ -10,17 +10,18 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 
-from appliance.api.common import actor, till
-from appliance.errors import AuthRequired
+from appliance.api.common import actor, body, till
+from appliance.errors import AuthRequired, NotFound, TillError, ValidationError
 from appliance.money import CURRENCY_EXPONENTS
 from appliance.services.auth import cashier_view
 from appliance.services.sales import current_sale, current_shift
 from appliance.services.views import sale_view
 
 from .cash import denominations
-from .i18n import LANGUAGES, Translator, choose_locale
+from .i18n import LANGUAGES, Translator, choose_locale, supported
+from .status import till_status
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: quick keys are for what has no barcode to scan (loose produce, bakery); a screenful or two
@@ -70,14 +71,28 @@ def _store() -> dict:
             "locale": store.locale, "tax_mode": store.tax_mode, "cash": denominations(store.currency)}
 
 
+#: the Flask session key of a language chosen on the status bar for one login
+LANGUAGE_KEY = "kiosk_language"
+
+
+def _language_choice(current) -> str | None:
+    """The language the cashier picked on the status bar for this login, if any."""
+    chosen = session.get(LANGUAGE_KEY)
+    if current is None or not isinstance(chosen, dict) or chosen.get("session") != current.session_token:
+        return None
+    return chosen.get("locale")
+
+
 def _page(template: str, page: str, current=None, **data):
     config = till().config
-    locale = choose_locale(config.store.locale, current.cashier.locale if current else None)
+    locale = choose_locale(config.store.locale,
+                           (_language_choice(current) or current.cashier.locale) if current else None)
     t = Translator(locale)
     boot = {"page": page, "locale": locale, "messages": t.messages, "languages": LANGUAGES,
             "store": _store(), "cashier": cashier_view(current.cashier) if current else None,
             "idle_seconds": config.security.idle_logout_seconds,
-            "hardware": "fleetpos.hardware" in current_app.extensions, **data}
+            "hardware": "fleetpos.hardware" in current_app.extensions,
+            "drawer_must_close": config.kiosk.drawer_must_close, **data}
     return render_template(template, t=t, boot=boot, page=page, locale=locale, asset=_asset,
                            import_map=_import_map(), cashier=boot["cashier"], store=boot["store"],
                            managers_only=MANAGER_ROLES)
@@ -110,8 +125,11 @@ def sale():
     if shift is None:
         return redirect(url_for("kiosk.shift"))
     open_sale = current_sale(ctx)
+    # names for the codes a sale view carries: promotions per line, the member's tier
+    promotions = dict(ctx.sql("SELECT code, name FROM promotion").fetchall())
+    tiers = dict(ctx.sql("SELECT code, name FROM member_tier").fetchall())
     return _page("sale.html", "sale", current, shift_number=shift.number,
-                 sale=sale_view(ctx, open_sale) if open_sale else None)
+                 sale=sale_view(ctx, open_sale) if open_sale else None, promotions=promotions, tiers=tiers)
 
 
 @bp.get("/shift")
@@ -132,6 +150,15 @@ def manager():
         return redirect(url_for("kiosk.sale"))
     shift = current_shift(till())
     return _page("manager.html", "manager", current, shift_number=shift.number if shift else None)
+
+
+@bp.get("/refund")
+def refund():
+    current = _logged_in()
+    if current is None:
+        return redirect(url_for("kiosk.lock"))
+    shift = current_shift(till())
+    return _page("refund.html", "refund", current, shift_number=shift.number if shift else None)
 
 
 @bp.get("/display")
@@ -155,3 +182,40 @@ def quick_keys():
         group = groups.setdefault(category_code, {"code": category_code, "name": category_name, "products": []})
         group["products"].append({"id": product_id, "name": name, "unit": unit, "price": price})
     return jsonify({"categories": list(groups.values())})
+
+
+@bp.get("/kiosk/api/status")
+def status():
+    """Devices, print queue, drawer, head office and enrollment for the status bar."""
+    actor()
+    return jsonify(till_status(till(), current_app.extensions.get("fleetpos.hardware")))
+
+
+@bp.put("/kiosk/api/language")
+def language():
+    """The cashier picks the screen's language for this login (the account's own language,
+    set by a manager, is what the next login gets)."""
+    current = actor()
+    locale = supported(body().get("locale"))
+    if locale is None or locale != body().get("locale"):
+        raise ValidationError(f"language must be one of {', '.join(LANGUAGES)}", code="invalid_language")
+    session[LANGUAGE_KEY] = {"session": current.session_token, "locale": locale}
+    return jsonify({"locale": locale})
+
+
+@bp.get("/kiosk/api/sales/<sale_uuid>/receipt.png")
+def receipt_preview(sale_uuid):
+    """The completed sale's receipt as the printer lays it out (the paper's width, its
+    language and codes), for the screen."""
+    from appliance.hardware import sale_receipt
+    from appliance.services.sales import get_sale
+
+    actor()
+    hardware = current_app.extensions.get("fleetpos.hardware")
+    if hardware is None:
+        raise NotFound("this till has no receipt printer configured", code="no_printer")
+    sale = get_sale(till(), sale_uuid)
+    if sale.status != "completed":
+        raise TillError("only a completed sale has a receipt", code="sale_not_completed")
+    png = hardware.devices.printer.renderer.receipt(sale_receipt(till(), sale.uuid)).png()
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})

@@ -25,6 +25,7 @@ CHROMIUM = os.environ.get("FLEETPOS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run",
                  "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+SIMULATED_DEVICES = ("scanner", "printer", "drawer", "display", "buzzer")
 
 
 def free_port() -> int:
@@ -41,15 +42,23 @@ def launch_chromium(playwright):
 class TillProcess:
     """A till on a free loopback port with its own data dir, seeded by `seed(ctx)`."""
 
-    def __init__(self, directory: Path, seed, *, store: dict | None = None, security: dict | None = None):
+    def __init__(self, directory: Path, seed, *, store: dict | None = None, security: dict | None = None,
+                 kiosk: dict | None = None, simulated: bool = False):
+        """`simulated`: every device is a simulator and `/_sim/...` drives them
+        (tests/kiosk/sim_till.py); otherwise the till runs as `fleetpos till` with no devices."""
         self.directory = directory
+        self.simulated = simulated
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_path = directory / "till.toml"
         lines = [f'[data]\ndir = "{directory / "data"}"', f"[server]\nhost = \"127.0.0.1\"\nport = {self.port}"]
-        for section, values in (("store", store or {}), ("security", {"pin_hash_cost": 4, **(security or {})})):
+        kiosk = {"enrollment_file": str(directory / "enrollment.json"), **(kiosk or {})}
+        for section, values in (("store", store or {}), ("security", {"pin_hash_cost": 4, **(security or {})}),
+                                ("kiosk", kiosk)):
             lines.append(f"[{section}]\n" + "\n".join(f"{key} = {json.dumps(value, ensure_ascii=False)}"
                                                       for key, value in values.items()))
+        if simulated:
+            lines += [f'[hardware.{kind}]\nbackend = "simulator"' for kind in SIMULATED_DEVICES]
         self.config_path.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
         ctx = open_till(load_config(self.config_path, environ={}))
         try:
@@ -62,7 +71,9 @@ class TillProcess:
     def start(self, timeout: float = 30.0) -> "TillProcess":
         env = {key: value for key, value in os.environ.items() if not key.startswith("FLEETPOS_")}
         self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "fleetpos.cli", "till", "--config", str(self.config_path)],
+        command = (["-m", "tests.kiosk.sim_till", "--config"] if self.simulated
+                   else ["-m", "fleetpos.cli", "till", "--config"])
+        self.process = subprocess.Popen([sys.executable, *command, str(self.config_path)],
                                         cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
@@ -98,6 +109,11 @@ class TillProcess:
 
     def price(self, sku: str) -> int:
         return self.query("SELECT price FROM product WHERE sku = ?", (sku,))[0][0]
+
+    def sim(self, method: str, what: str, body=None) -> dict:
+        """Act on a simulated device: ("POST", "scan", {"code"}), ("GET", "printer"),
+        ("POST", "printer", {"paper": "out"}), ("POST", "drawer", {"open": False})."""
+        return self.api(method, f"/_sim/{what}", body)
 
     def api(self, method: str, path: str, body=None, token: str | None = None) -> dict:
         request = urllib.request.Request(self.url + path, method=method,

@@ -1,7 +1,9 @@
-// What every logged-in screen has: the status bar clock, the lock button and the idle lock.
+// What every logged-in screen has: the status bar (clock, devices, head office, language),
+// the lock button and the idle lock.
 import { boot } from "./boot.js";
 import { clock } from "./i18n.js";
 import { logout } from "./api.js";
+import { initStatusBar } from "./statusbar.js";
 
 export function startClock() {
   const element = document.getElementById("sb-clock");
@@ -13,6 +15,7 @@ export function startClock() {
 
 export function initChrome() {
   startClock();
+  initStatusBar();
   document.getElementById("lock-btn")?.addEventListener("click", () => logout());
   // Idle lock: the till ends an idle session too; this locks the screen at the same time.
   let last = Date.now();

@@ -1,10 +1,12 @@
-// The manager's screen: cashier accounts and the audit log. (Stock and report screens
-// come with the issues that add those services.)
+// The manager's screen: cashier accounts (deactivated ones too, to re-activate), stock
+// (stock-reports.js), today's reports with charts, and the audit log.
 import { boot } from "./boot.js";
 import { dateTime, has, t } from "./i18n.js";
 import { api } from "./api.js";
 import { askForm, h, showError, toast, withOverride } from "./ui.js";
 import { initChrome } from "./chrome.js";
+import { initStock, showStock } from "./stock.js";
+import { loadReport } from "./reports.js";
 
 const $ = (id) => document.getElementById(id);
 const main = $("manager");
@@ -21,16 +23,23 @@ function languageName(locale) {
 }
 
 async function loadCashiers() {
-  const { cashiers } = await api("GET", "/api/cashiers");
+  const { cashiers } = await api("GET", "/api/cashiers?all=1");
   const now = Date.now();
+  const status = (cashier) => {
+    if (!cashier.active) return t("manager.inactive");
+    return cashier.locked_until && Date.parse(cashier.locked_until) > now ? t("lock.locked") : t("manager.active");
+  };
   $("cashiers").replaceChildren(
     h("thead", {}, h("tr", {}, ["manager.name", "manager.number", "manager.role", "manager.language", "manager.status", ""]
       .map((key) => h("th", { scope: "col" }, key ? t(key) : "")))),
-    h("tbody", {}, cashiers.map((cashier) => h("tr", { "data-code": cashier.code },
+    h("tbody", {}, cashiers.map((cashier) => h("tr", { "data-code": cashier.code, class: cashier.active ? "" : "inactive" },
       h("td", {}, cashier.name), h("td", {}, cashier.code), h("td", {}, t(`role.${cashier.role}`)),
       h("td", {}, languageName(cashier.locale)),
-      h("td", {}, cashier.locked_until && Date.parse(cashier.locked_until) > now ? t("lock.locked") : t("manager.active")),
-      h("td", {}, h("button", { type: "button", class: "btn small", onclick: () => editCashier(cashier) }, t("manager.edit")))))));
+      h("td", { "data-status": cashier.active ? "active" : "inactive" }, status(cashier)),
+      h("td", { class: "row-actions" },
+        h("button", { type: "button", class: "btn small", onclick: () => editCashier(cashier) }, t("manager.edit")),
+        cashier.active ? null : h("button", { type: "button", class: "btn small primary", "data-action": "reactivate",
+                                              onclick: () => reactivate(cashier) }, t("manager.reactivate")))))));
 }
 
 function validPin(values, required) {
@@ -64,7 +73,7 @@ async function editCashier(cashier) {
       { name: "role", label: t("manager.role"), type: "select", options: ROLES.map((r) => [r, t(`role.${r}`)]), value: cashier.role },
       { name: "locale", label: t("manager.language"), type: "select", options: languageOptions(), value: cashier.locale ?? "" },
       { name: "pin", label: t("manager.new_pin"), type: "password", inputmode: "numeric", maxlength: "8" },
-      { name: "active", label: t("manager.status"), type: "select", value: "yes",
+      { name: "active", label: t("manager.status"), type: "select", value: cashier.active ? "yes" : "no",
         options: [["yes", t("manager.active")], ["no", t("manager.deactivate")]] },
     ],
     validate: (v) => (!v.name ? t("manager.code_name_required") : validPin(v, false)),
@@ -75,12 +84,17 @@ async function editCashier(cashier) {
   if (values.role !== cashier.role) body.role = values.role;
   if (values.locale && values.locale !== (cashier.locale ?? "")) body.locale = values.locale;
   if (values.pin) body.pin = values.pin;
-  if (values.active === "no") body.active = false;
+  if ((values.active === "yes") !== cashier.active) body.active = values.active === "yes";
   if (!Object.keys(body).length) return;
   const saved = await save(() => withOverride((override) => api("PATCH", `/api/cashiers/${encodeURIComponent(cashier.code)}`,
                                                                  { ...body, override })), t("manager.saved", { name: values.name }));
   // the language of this screen follows the logged-in cashier's
   if (saved && cashier.code === boot.cashier.code && body.locale) location.reload();
+}
+
+function reactivate(cashier) {
+  return save(() => withOverride((override) => api("PATCH", `/api/cashiers/${encodeURIComponent(cashier.code)}`,
+                                                   { active: true, override })), t("manager.reactivated", { name: cashier.name }));
 }
 
 async function save(request, message) {
@@ -120,19 +134,35 @@ async function loadAudit(more = false) {
   $("audit-more").hidden = entries.length < AUDIT_PAGE;
 }
 
+const TABS = ["cashiers", "stock", "reports", "audit"];
+
 function showTab(name) {
   for (const tab of main.querySelectorAll("[data-tab]")) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
-  $("tab-cashiers").hidden = name !== "cashiers";
-  $("tab-audit").hidden = name !== "audit";
+  for (const tab of TABS) $(`tab-${tab}`).hidden = name !== tab;
+  main.dataset.tab = name;
   if (name === "audit") loadAudit().catch(showError);
+  if (name === "stock") showStock();
+  if (name === "reports") loadReport().catch(showError);
 }
 
 main.addEventListener("click", (event) => {
   const tab = event.target.closest("[data-tab]");
   if (tab) showTab(tab.dataset.tab);
 });
+// F-keys for the tabs: F1 cashiers, F2 stock, F3 reports, F4 audit
+document.addEventListener("keydown", (event) => {
+  const index = ["F1", "F2", "F3", "F4"].indexOf(event.key);
+  if (index < 0 || document.getElementById("dialog").open) return;
+  event.preventDefault();
+  showTab(TABS[index]);
+});
+initStock();
+const wanted = new URLSearchParams(location.search).get("tab");
 $("add-cashier").addEventListener("click", addCashier);
 $("audit-more").addEventListener("click", () => loadAudit(true).catch(showError));
 
 initChrome();
-loadCashiers().then(() => { main.dataset.state = "ready"; }, showError);
+loadCashiers().then(() => {
+  if (TABS.includes(wanted)) showTab(wanted);
+  main.dataset.state = "ready";
+}, showError);

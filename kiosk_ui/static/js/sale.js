@@ -1,14 +1,17 @@
-// The sale screen: scan or search, quick keys, line edits, totals, park/resume/void,
-// payment with split tender, and the change due. The sale lives in the till's database;
+// The sale screen: scan or search, quick keys, line edits, members and promotions,
+// totals, park/resume/void, payment with split tender, the receipt (or none), the change
+// due and the cash drawer. The sale lives in the till's database;
 // this page shows it and asks the API to change it, so a reload resumes exactly.
 import { boot } from "./boot.js";
-import { dateTime, money, percent, plainAmount, parseMoney, qty, t } from "./i18n.js";
-import { ApiError, PAGE_ID, api } from "./api.js";
+import { count, dateTime, money, percent, plainAmount, parseMoney, qty, t } from "./i18n.js";
+import { ApiError, PAGE_ID, api, errorText } from "./api.js";
 import {
-  askDiscount, askNumber, askReason, confirmBox, dialogOpen, h, pickFrom, showError, toast, withOverride,
+  askDiscount, askNumber, askReason, confirmBox, dialogOpen, h, keypad, openDialog, pickFrom, showError, toast,
+  withOverride,
 } from "./ui.js";
 import { initChrome } from "./chrome.js";
 import { connectLive } from "./live.js";
+import { lastStatus, onStatus, refreshStatus } from "./statusbar.js";
 
 const $ = (id) => document.getElementById(id);
 const main = $("sale");
@@ -17,6 +20,9 @@ const EXTERNAL = ["card", "wechat", "alipay"];
 const METHOD_KEYS = { F1: "cash", F2: "card", F3: "wechat", F4: "alipay" };
 // errors that mean this page's idea of the sale is out of date
 const STALE = new Set(["sale_not_found", "sale_completed", "sale_voided", "sale_parked", "sale_has_payments"]);
+// the customer wants no receipt: kept per sale in this tab so a reload shows the choice
+// (the till has it too: it was told when the button was pressed)
+const NO_RECEIPT_KEY = (uuid) => `fleetpos.no-receipt.${uuid}`;
 
 const state = {
   sale: null, // the open sale (API view), or null
@@ -134,6 +140,10 @@ function lineHtml(line) {
     tags.push(`<span class="tag">${esc(t("sale.discount_tag", { value }))}</span>`);
   }
   if (line.price_source === "override") tags.push(`<span class="tag">${esc(t("sale.price_changed"))}</span>`);
+  for (const code of line.promotions ?? []) {
+    tags.push(`<span class="tag promo" data-promotion="${esc(code)}">${esc(boot.promotions?.[code] ?? code)}</span>`);
+  }
+  if (line.promo_discount) tags.push(`<span class="tag promo">${esc(t("sale.promo_tag", { value: money(line.promo_discount) }))}</span>`);
   if (line.order_discount) tags.push(`<span class="tag">${esc(t("sale.order_discount_tag", { value: money(line.order_discount) }))}</span>`);
   const selected = line.id === state.selected;
   const unitPrice = money(line.unit_price) + (line.unit === "kg" ? `/${t("unit.kg")}` : "");
@@ -160,6 +170,15 @@ function render() {
   $("t-subtotal").textContent = money(shown?.subtotal ?? 0);
   $("t-discount").textContent = money(-(shown?.discount_total ?? 0));
   $("t-discount-row").hidden = !shown?.discount_total;
+  const promo = (shown?.promo_discount ?? 0) + lines.reduce((sum, line) => sum + (line.promo_discount ?? 0), 0);
+  $("t-promo").textContent = money(-promo);
+  $("t-promo-row").hidden = !promo;
+  $("t-member").textContent = money(-(shown?.member_discount ?? 0));
+  $("t-member-row").hidden = !shown?.member_discount;
+  $("t-points").textContent = money(-(shown?.points_discount ?? 0));
+  $("t-points-row").hidden = !shown?.points_discount;
+  renderMember(shown?.member ?? null, current);
+  renderDrawer();
   $("t-tax").textContent = money(shown?.tax_total ?? 0);
   $("t-total").textContent = money(shown?.total ?? 0);
   $("t-count").textContent = lines.length ? t("sale.lines_count", { n: lines.length }) : "";
@@ -171,6 +190,7 @@ function render() {
   for (const action of ["order-discount", "park", "void", "pay"]) {
     main.querySelector(`[data-action="${action}"]`).disabled = !editable;
   }
+  main.querySelector('[data-action="member"]').disabled = current !== "cart";
   if (current === "pay") renderPay();
   if (current === "done") renderDone();
 }
@@ -193,6 +213,30 @@ function renderPay() {
     h("button", { type: "button", class: "btn small", dataset: { removePayment: payment.id },
                   "aria-label": t("pay.remove") }, "×"))));
   main.querySelector('[data-action="back"]').disabled = sale.payments.length > 0;
+  $("no-receipt")?.setAttribute("aria-pressed", String(wantsNoReceipt(sale.uuid)));
+}
+
+function renderMember(member, current) {
+  $("member-box").hidden = !member;
+  if (!member) return;
+  $("m-name").textContent = member.name;
+  $("m-tier").textContent = boot.tiers?.[member.tier] ?? member.tier;
+  $("m-points").textContent = t("member.points", { n: count(member.points) });
+  for (const action of ["points", "remove-member"]) {
+    main.querySelector(`[data-action="${action}"]`).hidden = current !== "cart";
+  }
+}
+
+// With [kiosk] drawer_must_close, the next sale waits until the drawer is shut.
+function drawerBlocks(status = lastStatus()) {
+  return Boolean(boot.drawer_must_close && status?.drawer_open === true && !state.sale);
+}
+
+function renderDrawer(status = lastStatus()) {
+  $("drawer-block").hidden = !drawerBlocks(status);
+  const note = $("done-drawer");
+  note.hidden = !(state.done && status?.drawer_open === true);
+  note.textContent = t(boot.drawer_must_close ? "sale.close_drawer" : "status.drawer_open");
 }
 
 // Exact cash, then the next amounts the store's notes make above it.
@@ -211,6 +255,7 @@ function renderDone() {
   $("done-total").textContent = money(sale.total + sale.rounding);
   $("done-paid").textContent = money(sale.payments.reduce((sum, p) => sum + p.tendered, 0));
   $("done-change").textContent = money(sale.change);
+  $("done-no-receipt").hidden = !wantsNoReceipt(sale.uuid);
 }
 
 // -- search and quick keys
@@ -403,6 +448,90 @@ async function voidSale() {
   }
 }
 
+// -- members
+
+function askMember() {
+  return openDialog((root, close) => {
+    const input = h("input", { type: "text", autocomplete: "off", autofocus: true, maxlength: "32", inputmode: "numeric",
+                                "aria-label": t("member.query"), placeholder: t("member.query") });
+    const error = h("p", { class: "form-error", role: "alert" });
+    const confirm = async () => {
+      const query = input.value.trim();
+      if (!query) { error.textContent = t("member.query"); return; }
+      try {
+        const uuid = await ensureSale();
+        const data = await api("PUT", `/api/sales/${uuid}/member`, { query });
+        close(data);
+      } catch (problem) {
+        error.textContent = errorText(problem);
+        input.select();
+      }
+    };
+    root.append(h("form", { method: "dialog", onsubmit: (event) => { event.preventDefault(); confirm(); } },
+      h("h2", {}, t("member.title")), h("p", {}, t("member.hint")), input, keypad(h("div"), input), error,
+      h("div", { class: "dialog-buttons" },
+        h("button", { type: "button", class: "btn", onclick: () => close(null) }, t("common.cancel")),
+        h("button", { type: "submit", class: "btn big primary", "data-testid": "dialog-ok" }, t("member.find")))));
+  });
+}
+
+async function member() {
+  if (mode() !== "cart") return;
+  const data = await serial(askMember);
+  if (!data) return;
+  applySale(data.sale);
+  toast(t("member.attached", { name: data.sale.member.name }), "ok");
+}
+
+async function redeemPoints() {
+  const held = state.sale?.member?.points;
+  if (!held || mode() !== "cart") return;
+  const points = await askNumber({ title: t("member.redeem_title"), message: t("member.points", { n: count(held) }),
+                                   kind: "count", initial: state.sale.points_redeemed || undefined, min: 0, max: held });
+  if (points === null) return;
+  change((uuid) => api("PUT", `/api/sales/${uuid}/points`, { points }));
+}
+
+function removeMember() {
+  if (!state.sale?.member || mode() !== "cart") return;
+  change((uuid) => api("DELETE", `/api/sales/${uuid}/member`));
+}
+
+// -- receipt
+
+function wantsNoReceipt(uuid) {
+  return sessionStorage.getItem(NO_RECEIPT_KEY(uuid)) === "1";
+}
+
+async function toggleNoReceipt() {
+  const sale = state.sale;
+  if (!sale || mode() !== "pay") return;
+  const none = !wantsNoReceipt(sale.uuid);
+  try {
+    await api("PUT", `/api/sales/${sale.uuid}/receipt`, { print: !none });
+    if (none) sessionStorage.setItem(NO_RECEIPT_KEY(sale.uuid), "1");
+    else sessionStorage.removeItem(NO_RECEIPT_KEY(sale.uuid));
+  } catch (error) {
+    showError(error);
+  }
+  render();
+}
+
+function showReceipt() {
+  if (!state.done || !boot.hardware) return;
+  const sale = state.done;
+  openDialog((root, close) => {
+    root.append(h("h2", {}, t("done.receipt", { number: sale.receipt_no })),
+                h("div", { class: "receipt-preview" },
+                  h("img", { src: `/kiosk/api/sales/${sale.uuid}/receipt.png`, alt: t("done.receipt", { number: sale.receipt_no }),
+                             "data-testid": "receipt-image" })),
+                h("div", { class: "dialog-buttons" },
+                  h("button", { type: "button", class: "btn", onclick: () => close(null) }, t("common.close")),
+                  h("button", { type: "button", class: "btn big primary", onclick: () => { close(null); reprint(); } },
+                    t("done.reprint"))));
+  }, "wide receipt");
+}
+
 // -- payment
 
 function resetAmount() {
@@ -464,6 +593,7 @@ async function takePayment(amountGiven) {
   const data = await change((uuid) => api("POST", `/api/sales/${uuid}/payments`, body));
   if (data?.completed) {
     scan.focus();
+    refreshStatus(); // the drawer opens, the receipt prints (or waits in the queue)
   } else if (data) {
     resetAmount();
     focusPayment();
@@ -493,6 +623,7 @@ function newSale() {
   state.done = null;
   render();
   scan.focus();
+  if (boot.drawer_must_close) refreshStatus();
 }
 
 // -- input
@@ -500,11 +631,13 @@ function newSale() {
 const ACTIONS = {
   qty: editQty, price: editPrice, discount: editDiscount, remove: removeLine, "order-discount": orderDiscount,
   park, resume, void: voidSale, pay: startPayment, back: leavePayment, take: () => takePayment(), "new-sale": newSale, reprint,
+  member, points: redeemPoints, "remove-member": removeMember, "no-receipt": toggleNoReceipt, "show-receipt": showReceipt,
 };
 const CART_KEYS = {
-  F2: () => { scan.focus(); scan.select(); }, F3: editQty, F4: editPrice, F6: editDiscount, F7: orderDiscount,
+  F2: () => { scan.focus(); scan.select(); }, F3: editQty, F4: editPrice, F5: member, F6: editDiscount, F7: orderDiscount,
   F8: park, F9: resume, F10: startPayment,
 };
+const DONE_KEYS = { F5: showReceipt, F6: reprint };
 
 function isField(element) {
   return element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement;
@@ -557,10 +690,18 @@ document.addEventListener("keydown", (event) => {
     } else if (event.key === "Escape") {
       event.preventDefault();
       leavePayment();
+    } else if (event.key === "F5") {
+      event.preventDefault();
+      toggleNoReceipt();
     } else if (event.key === "Enter" && (event.target.id === "pay-amount" || event.target.id === "pay-ref")) {
       event.preventDefault();
       takePayment();
     }
+    return;
+  }
+  if (current === "done" && DONE_KEYS[event.key]) {
+    event.preventDefault();
+    DONE_KEYS[event.key]();
     return;
   }
   if (CART_KEYS[event.key]) {
@@ -616,6 +757,7 @@ document.getElementById("dialog").addEventListener("close", () => {
 // -- start
 
 initChrome();
+onStatus((status) => renderDrawer(status));
 applySale(boot.sale);
 if (state.paying) {
   resetAmount();

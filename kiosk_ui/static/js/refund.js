@@ -1,0 +1,267 @@
+// Returns: find the original sale by scanning the receipt's code (its QR code carries the
+// sale's id, a Code 128 its number) or from today's receipts, pick the lines and how many
+// come back, the refund method and a reason; the till checks it all again and pays out.
+import { count, dateTime, money, qty, t } from "./i18n.js";
+import { ApiError, api, errorText } from "./api.js";
+import { h, showError, toast, withOverride } from "./ui.js";
+import { initChrome } from "./chrome.js";
+
+const $ = (id) => document.getElementById(id);
+const main = $("refund");
+const scan = $("receipt-scan");
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const state = { sale: null, lines: [], picked: new Map(), restock: new Map(), method: "original" };
+
+function setMode(mode) {
+  main.dataset.mode = mode;
+  $("sale-pane").hidden = mode !== "lines";
+  $("done-pane").hidden = mode !== "done";
+}
+
+// What a scanned or typed code stands for: the sale's id from the QR code, else a number.
+function lookupQuery(code) {
+  return UUID.test(code) ? `uuid=${encodeURIComponent(code)}` : `receipt_no=${encodeURIComponent(code)}`;
+}
+
+async function find(code) {
+  $("find-error").textContent = "";
+  if (!code) return;
+  try {
+    const data = await api("GET", `/api/refunds/sale?${lookupQuery(code)}`);
+    show(data);
+  } catch (error) {
+    $("find-error").textContent = errorText(error);
+    scan.select();
+  }
+}
+
+function show({ sale, lines }) {
+  state.sale = sale;
+  state.lines = lines;
+  state.picked = new Map();
+  state.restock = new Map(lines.map((line) => [line.line_id, true]));
+  state.method = "original";
+  scan.value = "";
+  $("r-heading").textContent = t("done.receipt", { number: sale.receipt_no });
+  $("r-facts").textContent = [dateTime(sale.completed_at), sale.cashier.name, money(sale.total + sale.rounding),
+                              sale.payments.map((p) => t(`method.${p.method}`)).join(" + "),
+                              sale.member ? t("refund.member", { name: sale.member.name }) : null]
+    .filter(Boolean).join(" · ");
+  $("r-reason").value = "";
+  $("r-error").textContent = "";
+  renderLines();
+  setMode("lines");
+  scan.focus(); // the next scan may be another receipt; quantities are tapped (+/−) or typed in their field
+}
+
+function unitQty(line, milli) {
+  return line.unit === "kg" ? milli : milli / 1000;
+}
+
+function toMilli(line, value) {
+  return line.unit === "kg" ? value : value * 1000;
+}
+
+// The till's rule: a share of what was paid for the line; the last units take what is left.
+function lineAmount(line, milli) {
+  if (!milli) return 0;
+  if (milli === line.remaining_qty_milli) return line.paid - line.refunded_amount;
+  return Math.round((line.paid * milli) / line.qty_milli);
+}
+
+function problemOf(line, text) {
+  if (text === "") return null;
+  if (!/^\d{1,9}$/.test(text)) return t(line.unit === "kg" ? "input.invalid_grams" : "input.invalid_count");
+  const milli = toMilli(line, Number(text));
+  if (milli > line.remaining_qty_milli) {
+    return t("refund.too_many", { left: qty(line.remaining_qty_milli, line.unit), sold: qty(line.qty_milli, line.unit),
+                                  refunded: qty(line.refunded_qty_milli, line.unit) });
+  }
+  return null;
+}
+
+function renderLines() {
+  const head = h("thead", {}, h("tr", {}, ["refund.col_product", "refund.col_sold", "refund.col_refunded",
+                                           "refund.col_paid", "refund.col_back", "refund.col_restock"]
+    .map((key) => h("th", { scope: "col" }, t(key)))));
+  const rows = state.lines.map((line) => {
+    const done = line.remaining_qty_milli === 0;
+    const input = h("input", { type: "text", inputmode: "numeric", class: "count-input", "data-qty": line.line_id,
+                                "aria-label": t("refund.qty_of", { name: line.name }), placeholder: "0", disabled: done,
+                                value: state.picked.has(line.line_id) ? String(unitQty(line, state.picked.get(line.line_id))) : "" });
+    const step = (delta) => h("button", { type: "button", class: "btn small", tabindex: "-1", disabled: done,
+                                          "data-step": delta, "data-line": line.line_id }, delta > 0 ? "+" : "−");
+    return h("tr", { "data-line": line.line_id, class: done ? "refunded" : "" },
+      h("td", {}, line.name, line.unit === "kg" ? h("small", {}, ` (${t("refund.in_grams")})`) : null),
+      h("td", { class: "num" }, qty(line.qty_milli, line.unit)),
+      h("td", { class: "num" }, line.refunded_qty_milli ? qty(line.refunded_qty_milli, line.unit) : "–"),
+      h("td", { class: "num" }, money(line.paid)),
+      h("td", { class: "qty-cell" }, done ? t("refund.all_back") : [step(-1), input, step(1)],
+        h("div", { class: "form-error small", "data-problem": line.line_id })),
+      h("td", {}, h("input", { type: "checkbox", "data-restock": line.line_id, checked: state.restock.get(line.line_id),
+                               disabled: done, "aria-label": t("refund.col_restock") })));
+  });
+  $("r-lines").replaceChildren(head, h("tbody", {}, rows));
+  for (const button of $("r-method").children) {
+    button.setAttribute("aria-checked", String(button.dataset.method === state.method));
+  }
+  $("r-reasons").replaceChildren(...["reason.faulty", "reason.changed_mind", "reason.wrong_item", "reason.expired"]
+    .map((key) => h("button", { type: "button", class: "btn small", "data-reason": t(key) }, t(key))));
+  updateTotal();
+}
+
+function readPicks() {
+  let ok = true;
+  state.picked = new Map();
+  for (const line of state.lines) {
+    const input = $("r-lines").querySelector(`[data-qty="${line.line_id}"]`);
+    if (!input) continue;
+    const text = input.value.trim();
+    const problem = problemOf(line, text);
+    $("r-lines").querySelector(`[data-problem="${line.line_id}"]`).textContent = problem ?? "";
+    input.classList.toggle("invalid", Boolean(problem));
+    if (problem) ok = false;
+    else if (text && Number(text) > 0) state.picked.set(line.line_id, toMilli(line, Number(text)));
+  }
+  return ok;
+}
+
+function updateTotal() {
+  const ok = readPicks();
+  const total = state.lines.reduce((sum, line) => sum + lineAmount(line, state.picked.get(line.line_id) ?? 0), 0);
+  $("r-total").textContent = money(total);
+  main.querySelector('[data-action="refund"]').disabled = !ok || state.picked.size === 0;
+  return ok;
+}
+
+function stepLine(lineId, delta) {
+  const line = state.lines.find((l) => l.line_id === lineId);
+  const input = $("r-lines").querySelector(`[data-qty="${lineId}"]`);
+  const unit = line.unit === "kg" ? line.remaining_qty_milli : 1;  // a weighed line comes back whole
+  const current = /^\d+$/.test(input.value.trim()) ? Number(input.value.trim()) : 0;
+  const max = unitQty(line, line.remaining_qty_milli);
+  input.value = String(Math.max(0, Math.min(max, current + delta * unit)));
+  updateTotal();
+}
+
+async function refund() {
+  if (!state.sale || !updateTotal() || !state.picked.size) return;
+  const reason = $("r-reason").value.trim();
+  if (!reason) {
+    $("r-error").textContent = t("input.reason_required");
+    $("r-reason").focus();
+    return;
+  }
+  $("r-error").textContent = "";
+  const body = {
+    sale_uuid: state.sale.uuid, reason, method: state.method,
+    lines: [...state.picked].map(([lineId, milli]) => ({ line_id: lineId, qty_milli: milli,
+                                                         restock: state.restock.get(lineId) })),
+  };
+  try {
+    const data = await withOverride((override) => api("POST", "/api/refunds", { ...body, override }));
+    if (data) done(data.refund);
+  } catch (error) {
+    $("r-error").textContent = errorText(error);
+    if (error instanceof ApiError && error.code === "refund_too_large") {
+      // someone refunded from this receipt meanwhile: show what is left now
+      const fresh = await api("GET", `/api/refunds/sale?uuid=${state.sale.uuid}`).catch(() => null);
+      if (fresh) {
+        state.lines = fresh.lines;
+        renderLines();
+        $("r-error").textContent = errorText(error);
+      }
+    }
+  }
+}
+
+function done(result) {
+  $("rd-number").textContent = t("refund.number", { number: result.number });
+  $("rd-payout").textContent = money(result.payout);
+  $("rd-payments").replaceChildren(...result.payments.map((payment) => h("li", { class: "payment" },
+    h("span", {}, t(`method.${payment.method}`)), h("span"), h("span", { class: "p-amount" }, money(payment.amount)))));
+  setMode("done");
+  toast(t("refund.done", { amount: money(result.payout) }), "ok");
+  scan.focus();
+  loadRecent();
+}
+
+function clear() {
+  state.sale = null;
+  setMode("find");
+  scan.value = "";
+  scan.focus();
+}
+
+async function loadRecent() {
+  try {
+    const { sales } = await api("GET", "/api/sales?status=completed&limit=12");
+    $("recent").replaceChildren(...sales.map((sale) => h("button", { type: "button", class: "btn pick",
+                                                                      "data-receipt": sale.receipt_no },
+      h("span", { class: "pick-label" }, `${sale.receipt_no} · ${money(sale.total + sale.rounding)}`),
+      h("span", { class: "pick-detail" }, `${dateTime(sale.completed_at)} · ${t("sale.lines_count", { n: count(sale.lines.length) })}`
+        + ` · ${sale.lines.slice(0, 3).map((line) => line.name).join(", ")}`))));
+    if (!sales.length) $("recent").replaceChildren(h("p", { class: "empty" }, t("refund.no_recent")));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+$("find-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  find(scan.value.trim());
+});
+
+main.addEventListener("mousedown", (event) => {
+  if (event.target.closest("button")) event.preventDefault();
+});
+
+main.addEventListener("click", (event) => {
+  const target = event.target;
+  const action = target.closest("[data-action]")?.dataset.action;
+  if (action === "refund") return refund();
+  if (action === "clear") return clear();
+  const receipt = target.closest("[data-receipt]");
+  if (receipt) return find(receipt.dataset.receipt);
+  const step = target.closest("[data-step]");
+  if (step) return stepLine(Number(step.dataset.line), Number(step.dataset.step));
+  const method = target.closest("[data-method]");
+  if (method) {
+    state.method = method.dataset.method;
+    for (const button of $("r-method").children) button.setAttribute("aria-checked", String(button === method));
+    return undefined;
+  }
+  const reason = target.closest("[data-reason]");
+  if (reason) $("r-reason").value = reason.dataset.reason;
+  return undefined;
+});
+
+main.addEventListener("input", (event) => {
+  if (event.target.dataset.qty) updateTotal();
+});
+main.addEventListener("change", (event) => {
+  if (event.target.dataset.restock) state.restock.set(Number(event.target.dataset.restock), event.target.checked);
+});
+
+document.addEventListener("keydown", (event) => {
+  if (document.getElementById("dialog").open) return;
+  const mode = main.dataset.mode;
+  if (event.key === "F10" && mode === "lines") {
+    event.preventDefault();
+    refund();
+  } else if (event.key === "Escape" && mode !== "find") {
+    event.preventDefault();
+    clear();
+  } else if (event.key === "Enter" && mode === "done" && event.target === scan && !scan.value) {
+    event.preventDefault();
+    clear();
+  } else if (mode === "find" && event.target !== scan && event.key.length === 1
+             && !event.ctrlKey && !event.altKey && !event.metaKey && !(event.target instanceof HTMLInputElement)) {
+    scan.focus(); // a scanner's characters always reach the receipt field
+  }
+});
+
+initChrome();
+setMode("find");
+loadRecent().then(() => { main.dataset.state = "ready"; });

@@ -1,0 +1,96 @@
+"""What the status bar shows besides the cashier and the shift: the devices, the print
+queue, the cash drawer, the connection to head office and the enrollment.
+
+The connection is read from what the till records, never asked over the network: the
+sync agent (another process) marks each outbox record acknowledged once head office has
+stored it. Nothing waiting means the till is in step; records waiting longer than
+`[kiosk] offline_after_seconds` with no acknowledgement meanwhile mean head office cannot
+be reached (the sales are kept and sent later). The enrollment state is the JSON file the
+image's first boot writes (`[kiosk] enrollment_file`), and the till's own identity once
+`fleetpos enroll` has stored it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from appliance.context import TillContext
+
+#: states of the image's first-boot enrollment (image-build/rootfs/usr/lib/fleetpos/firstboot)
+ENROLLMENT_STATES = ("unavailable", "invalid", "waiting-for-clock", "enrolling", "failed", "enrolled")
+
+
+def _parse(stored: str | None) -> datetime | None:
+    return datetime.fromisoformat(stored) if stored else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+def sync_state(ctx: TillContext) -> dict:
+    """{"state": not_enrolled | synced | sending | offline, "waiting", "oldest_waiting_at",
+    "last_ack_at"}: how the till stands with head office."""
+    identity = ctx.sql("SELECT store_id FROM sync_identity WHERE id = 1").fetchone()
+    waiting, oldest = ctx.sql("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE acked_at IS NULL").fetchone()
+    last_ack = ctx.sql("SELECT MAX(acked_at) FROM outbox").fetchone()[0]
+    oldest_at, last_ack_at = _parse(oldest), _parse(last_ack)
+    now = ctx.clock()
+    limit = timedelta(seconds=ctx.config.kiosk.offline_after_seconds)
+    if identity is None:
+        state = "not_enrolled"
+    elif not waiting:
+        state = "synced"
+    elif now - oldest_at > limit and (last_ack_at is None or now - last_ack_at > limit):
+        state = "offline"
+    else:
+        state = "sending"
+    return {"state": state, "waiting": waiting, "oldest_waiting_at": _iso(oldest_at),
+            "last_ack_at": _iso(last_ack_at), "store_id": identity[0] if identity else None}
+
+
+def enrollment_state(ctx: TillContext) -> dict:
+    """{"state", "message", "store_id"}: from the first boot's file; `enrolled` also when the
+    till holds an identity from head office (enrolled by hand with `fleetpos enroll`)."""
+    identity = ctx.sql("SELECT store_id FROM sync_identity WHERE id = 1").fetchone()
+    path = ctx.config.kiosk.enrollment_file
+    record: dict = {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+        if isinstance(loaded, dict):
+            record = loaded
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        record = {"state": "unreadable", "message": f"{path}: {exc}"}
+    state = record.get("state")
+    if identity is not None:
+        return {"state": "enrolled", "message": record.get("message"), "store_id": identity[0]}
+    if state not in (*ENROLLMENT_STATES, "unreadable"):
+        state = "not_enrolled"
+    return {"state": state, "message": record.get("message") if state != "not_enrolled" else None,
+            "store_id": record.get("store_id")}
+
+
+def needs_attention(device: dict) -> bool:
+    return device["backend"] != "none" and not device["available"]
+
+
+def till_status(ctx: TillContext, hardware) -> dict:
+    """Everything the status bar shows, in one answer (the page asks every few seconds
+    and after each sale)."""
+    if hardware is not None:
+        devices = hardware.statuses()
+        drawer_open = hardware.devices.drawer.is_open
+        # a job being printed right now is not waiting: only those the printer refused
+        queue = [{"id": job.id, "title": job.title, "message": job.last_error}
+                 for job in hardware.devices.printer.pending_jobs() if job.last_error]
+    else:
+        devices, drawer_open, queue = [], None, []
+    for device in devices:
+        device["attention"] = needs_attention(device)
+    return {"devices": devices, "drawer_open": drawer_open, "print_queue": queue,
+            "drawer_must_close": ctx.config.kiosk.drawer_must_close,
+            "sync": sync_state(ctx), "enrollment": enrollment_state(ctx)}
