@@ -7,9 +7,14 @@ same transaction, issued to each store it concerns as the store's next change se
 sends stored change sets in order; a store that missed some gets them again
 (`replay`) or, if it is too far behind, a `snapshot` of its whole catalog.
 
-Prices are chain-wide. A price with a future `effective_at` is a schedule: the tills
-apply it at that time themselves, even offline; head office applies it to its own
-tables at the same time (`apply_due_schedules`), without a change set.
+A product's price is the chain price (`product.price`) unless its store group or the
+store itself has its own (`PriceOverride`; the store's wins over the group's). Each store
+receives the product with its own price, and a price change is issued only to the
+stores whose price it changes. A price with a future `effective_at` is a schedule: the
+tills apply it at that time themselves, even offline; head office applies it to its own
+tables at the same time (`apply_due_schedules`), without a change set. Schedules are
+chain-wide and are not sent to a store that has its own price for the product (nor to
+one in a group with a group price); when such a price is removed the store gets them.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from fleetpos.messages import Change, ChangeSet, MessageError
 
 from .db import execute_many, is_postgres, write_transaction
 from .errors import FleetError, NotFound
-from .models import (Barcode, CatalogChange, Category, Member, MemberTier, PriceSchedule, Product, Promotion, Store,
-                     StoreCashier, TaxClass, database_proxy, utcnow)
+from .models import (Barcode, CatalogChange, Category, Member, MemberTier, PriceOverride, PriceSchedule, Product,
+                     Promotion, Store, StoreCashier, TaxClass, database_proxy, utcnow)
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +77,18 @@ def _lock_store(store_id: str) -> Store:
 
 def _issue(key: messages.SigningKey, changes: list[Change], store_ids, now: datetime) -> dict[str, int]:
     """Inside the caller's transaction: the next change set of each store. Returns store -> version."""
+    return _issue_each(key, {store_id: changes for store_id in _store_ids(store_ids)}, now)
+
+
+def _issue_each(key: messages.SigningKey, changes_by_store: dict[str, list[Change]], now: datetime) -> dict[str, int]:
+    """Inside the caller's transaction: each store's own next change set (a store with no
+    changes gets none). Returns store -> version."""
     versions = {}
     issued_at = messages.utc_iso(now)
-    for store_id in _store_ids(store_ids):
+    for store_id in sorted(changes_by_store):
+        changes = changes_by_store[store_id]
+        if not changes:
+            continue
         store = _lock_store(store_id)
         version = store.catalog_version + 1
         Store.update(catalog_version=version).where(Store.id == store_id).execute()
@@ -83,6 +97,105 @@ def _issue(key: messages.SigningKey, changes: list[Change], store_ids, now: date
                              change_count=len(changes), created_at=now)
         versions[store_id] = version
     return versions
+
+
+# -- prices per store group and store ---------------------------------------------------------
+
+PRICE_SCOPES = ("chain", "group", "store")
+
+
+class Prices:
+    """Chain prices and overrides of some products, and each store's group: what price a
+    store sells a product at."""
+
+    def __init__(self, skus, stores: list[Store] | None = None):
+        self.stores = {s.id: s.group or "" for s in (stores if stores is not None else Store.select())}
+        self.base: dict[str, int] = {}
+        self.overrides: dict[str, dict[tuple[str, str], int]] = {}
+        skus = sorted(set(skus))
+        for chunk in _chunks(skus):
+            for sku, price in Product.select(Product.sku, Product.price).where(Product.sku.in_(chunk)).tuples():
+                self.base[sku] = price
+            for o in PriceOverride.select().where(PriceOverride.sku.in_(chunk)):
+                self.overrides.setdefault(o.sku, {})[(o.scope, o.scope_id)] = o.price
+
+    def copy(self) -> "Prices":
+        other = object.__new__(Prices)
+        other.stores = self.stores
+        other.base = dict(self.base)
+        other.overrides = {sku: dict(o) for sku, o in self.overrides.items()}
+        return other
+
+    def source(self, store_id: str, sku: str) -> str:
+        """Where the store's price of `sku` comes from: store, group or chain."""
+        own = self.overrides.get(sku, {})
+        if ("store", store_id) in own:
+            return "store"
+        group = self.stores.get(store_id, "")
+        if group and ("group", group) in own:
+            return "group"
+        return "chain"
+
+    def price(self, store_id: str, sku: str, base: int | None = None) -> int:
+        own = self.overrides.get(sku, {})
+        source = self.source(store_id, sku)
+        if source == "store":
+            return own[("store", store_id)]
+        if source == "group":
+            return own[("group", self.stores[store_id])]
+        return self.base[sku] if base is None else base
+
+    def stores_in(self, scope: str, scope_id: str | None) -> list[str]:
+        if scope == "chain":
+            return sorted(self.stores)
+        if scope == "group":
+            return sorted(s for s, g in self.stores.items() if g == scope_id)
+        return [scope_id] if scope_id in self.stores else []
+
+
+def price_scope(item: dict) -> tuple[str, str | None]:
+    """A price item's scope: {"group": "north"}, {"store": "s1"} or neither (the chain)."""
+    group, store = item.get("group"), item.get("store")
+    if group not in (None, "") and store not in (None, ""):
+        raise CatalogError(f"price of {item.get('sku')!r}: give a group or a store, not both", code="invalid_price")
+    for scope, value in (("group", group), ("store", store)):
+        if value not in (None, ""):
+            if not isinstance(value, str) or len(value) > 64:
+                raise CatalogError(f"price of {item.get('sku')!r}: {scope} must be a name of 1-64 characters",
+                                   code="invalid_price")
+            return scope, value
+    return "chain", None
+
+
+def _product_changes(datas: list[dict], prices: Prices) -> dict[str, list[Change]]:
+    """Each store's product changes, each with the store's own price."""
+    shared = [_parse("product", d) for d in datas]
+    out: dict[str, list[Change]] = {}
+    for store_id in prices.stores:
+        changes = []
+        for data, change in zip(datas, shared):
+            price = prices.price(store_id, data["sku"], base=data["price"])
+            changes.append(change if price == data["price"] else _parse("product", {**data, "price": price}))
+        out[store_id] = changes
+    return out
+
+
+def price_overrides(sku: str | None = None) -> list[dict]:
+    query = PriceOverride.select().order_by(PriceOverride.sku, PriceOverride.scope, PriceOverride.scope_id)
+    if sku:
+        query = query.where(PriceOverride.sku == sku)
+    return [{"sku": o.sku, "scope": o.scope, "scope_id": o.scope_id, "price": o.price,
+             "updated_at": messages.utc_iso(o.updated_at)} for o in query]
+
+
+def store_prices(store_id: str) -> dict[str, dict]:
+    """What a store sells each product at, and where that price comes from."""
+    store = Store.get_or_none(Store.id == store_id)
+    if store is None:
+        raise NotFound(f"no store {store_id}", code="store_not_found")
+    skus = [p.sku for p in Product.select(Product.sku)]
+    prices = Prices(skus, [store])
+    return {sku: {"price": prices.price(store_id, sku), "source": prices.source(store_id, sku)} for sku in skus}
 
 
 # -- catalog changes (the admin API calls these) -------------------------------------------
@@ -169,7 +282,11 @@ def upsert_products(key, payload, *, now=None) -> dict[str, int]:
         _check_references(datas)
         apply_due_schedules(now)
         _write_products(datas, now)
-        return _issue(key, changes, None, now)
+        # each store gets the products at its own price (group or store overrides)
+        prices = Prices([d["sku"] for d in datas])
+        by_store = _product_changes(datas, prices) if any(prices.overrides.values()) else \
+            {store_id: changes for store_id in prices.stores}
+        return _issue_each(key, by_store, now)
 
 
 def _write_products(datas: list[dict], now: datetime) -> None:
@@ -218,34 +335,104 @@ def _chunks(values: list, size: int = 900):
         yield values[start:start + size]
 
 
+def _check_price(sku, price) -> int:
+    if not isinstance(price, int) or isinstance(price, bool) or price < 0:
+        raise CatalogError(f"price of {sku!r} must be a whole number of minor units (fen, cents) of at least 0, "
+                           f"not {price!r}", code="invalid_price")
+    return price
+
+
 def set_prices(key, payload, *, now=None) -> dict[str, int]:
-    """Price changes: now, or (with `effective_at` in the future) scheduled. One change set
-    per store for the whole request."""
+    """Price changes: the chain price now, or (with `effective_at` in the future) scheduled;
+    or a store group's (`group`) or one store's (`store`) own price, now; `price: null` with
+    a group or store removes its own price. Each store whose price of a product changes gets
+    the product in one change set for the whole request; other stores get nothing."""
     now = now or utcnow()
     items = _items(payload, "prices")
     with write_transaction(database_proxy.obj):
         apply_due_schedules(now)
-        products = {p.sku: p for chunk in _chunks([i.get("sku") for i in items])
-                    for p in Product.select().where(Product.sku.in_(chunk))}
-        changes, immediate = [], {}
+        skus = [i.get("sku") for i in items]
+        prices = Prices([s for s in skus if isinstance(s, str)])
+        before = prices.copy()
+        touched: dict[str, set[str]] = {}  # sku -> stores whose price may have changed
+        addressed: list[tuple[str, str, str | None]] = []  # (sku, scope, scope id) of each immediate item
+        schedules: list[dict] = []
         for item in items:
             sku = item.get("sku")
-            if sku not in products:
+            if sku not in prices.base:
                 raise CatalogError(f"no product {sku!r}")
+            scope, scope_id = price_scope(item)
             effective = item.get("effective_at")
             when = messages.parse_utc(effective, "effective_at") if effective is not None else None
-            if when is not None and when > now:
+            if scope == "chain" and when is not None and when > now:
                 data = {"id": item.get("id") or str(uuid.uuid4()), "sku": sku, "price": item.get("price"),
                         "effective_at": messages.utc_iso(when)}
-                change = _parse("price_schedule", data)
+                _parse("price_schedule", data)
                 PriceSchedule.create(id=data["id"], sku=sku, price=data["price"], effective_at=when, created_at=now)
-                changes.append(change)
+                schedules.append(data)
+                continue
+            if when is not None and when > now:
+                raise CatalogError(f"price of {sku!r}: scheduled changes are chain-wide; a {scope} price takes "
+                                   "effect now (leave effective_at out)", code="invalid_price")
+            stores = prices.stores_in(scope, scope_id)
+            if scope == "chain":
+                prices.base[sku] = _check_price(sku, item.get("price"))
+            elif not stores:
+                raise CatalogError(f"price of {sku!r}: no store is in {scope} {scope_id!r}", code="invalid_price")
+            elif item.get("price") is None:
+                prices.overrides.get(sku, {}).pop((scope, scope_id), None)
+                PriceOverride.delete().where((PriceOverride.sku == sku) & (PriceOverride.scope == scope)
+                                             & (PriceOverride.scope_id == scope_id)).execute()
             else:
-                data = {**product_data(products[sku]), "price": item.get("price")}
-                immediate[sku] = _parse("product", data)
-        execute_many(database_proxy.obj, "UPDATE product SET price = {p}, updated_at = {p} WHERE sku = {p}",
-                     [(change.data["price"], now, sku) for sku, change in immediate.items()])
-        return _issue(key, [*immediate.values(), *changes], None, now)
+                price = _check_price(sku, item.get("price"))
+                prices.overrides.setdefault(sku, {})[(scope, scope_id)] = price
+                PriceOverride.insert(sku=sku, scope=scope, scope_id=scope_id, price=price, updated_at=now).on_conflict(
+                    conflict_target=[PriceOverride.sku, PriceOverride.scope, PriceOverride.scope_id],
+                    update={PriceOverride.price: price, PriceOverride.updated_at: now}).execute()
+            touched.setdefault(sku, set()).update(stores)
+            addressed.append((sku, scope, scope_id))
+        chain = [(prices.base[sku], now, sku) for sku in touched if prices.base[sku] != before.base[sku]]
+        execute_many(database_proxy.obj, "UPDATE product SET price = {p}, updated_at = {p} WHERE sku = {p}", chain)
+        products = {p.sku: p for chunk in _chunks(sorted(touched))
+                    for p in Product.select().where(Product.sku.in_(chunk))}
+        pending = {}
+        for chunk in _chunks(sorted(touched)):
+            for schedule in (PriceSchedule.select().where((PriceSchedule.sku.in_(chunk))
+                                                          & (PriceSchedule.state == "pending"))
+                             .order_by(PriceSchedule.effective_at)):
+                pending.setdefault(schedule.sku, []).append(schedule)
+        # a store gets the product when its price changed, or when the request named the
+        # price it sells at (a chain price sent again reaches the stores selling at it)
+        named: set[tuple[str, str]] = set()
+        for sku, scope, scope_id in addressed:
+            for store_id in prices.stores_in(scope, scope_id):
+                source = prices.source(store_id, sku)
+                if source == scope or (scope == "group" and source == "chain"):
+                    named.add((sku, store_id))
+        by_store: dict[str, list[Change]] = {store_id: [] for store_id in prices.stores}
+        for sku in sorted(touched):
+            for store_id in sorted(touched[sku]):
+                old, new = before.price(store_id, sku), prices.price(store_id, sku)
+                if old != new or (sku, store_id) in named:
+                    by_store[store_id].append(_parse("product", {**product_data(products[sku]), "price": new}))
+                had_own, has_own = before.source(store_id, sku) != "chain", prices.source(store_id, sku) != "chain"
+                for schedule in pending.get(sku, []):
+                    if schedule.id in {d["id"] for d in schedules}:
+                        continue  # a new schedule of this request: sent below
+                    if has_own and not had_own:  # the store's own price wins over the chain's schedules
+                        by_store[store_id].append(_parse("price_schedule", {"id": schedule.id}, op="cancel"))
+                    elif had_own and not has_own:
+                        by_store[store_id].append(_parse("price_schedule", _schedule_data(schedule)))
+        for data in schedules:
+            for store_id in prices.stores:
+                if prices.source(store_id, data["sku"]) == "chain":
+                    by_store[store_id].append(_parse("price_schedule", data))
+        return _issue_each(key, by_store, now)
+
+
+def _schedule_data(schedule: PriceSchedule) -> dict:
+    return {"id": schedule.id, "sku": schedule.sku, "price": schedule.price,
+            "effective_at": messages.utc_iso(schedule.effective_at)}
 
 
 def cancel_price_schedule(key, schedule_id: str, *, now=None) -> dict[str, int]:
@@ -258,7 +445,11 @@ def cancel_price_schedule(key, schedule_id: str, *, now=None) -> dict[str, int]:
         if schedule.state != "pending":
             raise CatalogError(f"price schedule {schedule_id} is already {schedule.state}", code="schedule_not_pending")
         PriceSchedule.update(state="cancelled").where(PriceSchedule.id == schedule_id).execute()
-        return _issue(key, [_parse("price_schedule", {"id": schedule_id}, op="cancel")], None, now)
+        prices = Prices([schedule.sku])
+        change = _parse("price_schedule", {"id": schedule_id}, op="cancel")
+        # only the stores that were sent the schedule (those selling at the chain price)
+        return _issue_each(key, {s: [change] for s in prices.stores if prices.source(s, schedule.sku) == "chain"},
+                           now)
 
 
 def apply_due_schedules(now: datetime) -> int:
@@ -388,14 +579,18 @@ def snapshot(key, store_id: str, *, now=None) -> tuple[int, bytes]:
         for code in sorted(categories, key=lambda c: (level(c), c)):
             c = categories[code]
             changes.append(Change("category", "upsert", {"code": c.code, "name": c.name, "parent": c.parent}))
+        own = _own_prices(store)
         cursor = database_proxy.obj.execute_sql(
             "SELECT sku, name, unit, price, cost_price, tax_class, category, scale_code, active, barcodes "
             "FROM product ORDER BY sku")
         for sku, name, unit, price, cost, tax, category, scale, active, barcodes in cursor:
             changes.append(Change("product", "upsert", {
-                "sku": sku, "name": name, "unit": unit, "price": price, "cost_price": cost, "tax_class": tax,
-                "category": category, "scale_code": scale, "active": bool(active), "barcodes": json.loads(barcodes)}))
+                "sku": sku, "name": name, "unit": unit, "price": own.get(sku, price), "cost_price": cost,
+                "tax_class": tax, "category": category, "scale_code": scale, "active": bool(active),
+                "barcodes": json.loads(barcodes)}))
         for s in PriceSchedule.select().where(PriceSchedule.state == "pending").order_by(PriceSchedule.effective_at):
+            if s.sku in own:
+                continue  # the store's own price wins over the chain's schedules
             changes.append(Change("price_schedule", "upsert", {"id": s.id, "sku": s.sku, "price": s.price,
                                                                "effective_at": messages.utc_iso(s.effective_at)}))
         for t in MemberTier.select().order_by(MemberTier.rank):
@@ -414,6 +609,17 @@ def snapshot(key, store_id: str, *, now=None) -> tuple[int, bytes]:
     body = ChangeSet(store_id=store_id, version=version, issued_at=messages.utc_iso(now), changes=tuple(changes),
                      type="snapshot").encode()
     return version, key.seal(body, compress=True)
+
+
+def _own_prices(store: Store) -> dict[str, int]:
+    """The store's own prices (its group's, replaced by its own where it has one)."""
+    own: dict[str, int] = {}
+    if store.group:
+        own.update(PriceOverride.select(PriceOverride.sku, PriceOverride.price).where(
+            (PriceOverride.scope == "group") & (PriceOverride.scope_id == store.group)).tuples())
+    own.update(PriceOverride.select(PriceOverride.sku, PriceOverride.price).where(
+        (PriceOverride.scope == "store") & (PriceOverride.scope_id == store.id)).tuples())
+    return own
 
 
 def replay(store_id: str, after_version: int, limit: int) -> list[bytes] | None:
@@ -441,8 +647,11 @@ def head_payload(key, store: Store, now=None) -> bytes:
 def catalog_content(store_id: str) -> dict:
     """What a store's till should hold (tests and the console compare against it)."""
     apply_due_schedules(utcnow())
+    store = Store.get_by_id(store_id)
+    own = _own_prices(store)
     return {
-        "version": Store.get_by_id(store_id).catalog_version,
-        "products": {p.sku: {"name": p.name, "price": p.price, "active": p.active, "tax_class": p.tax_class,
-                             "barcodes": sorted(json.loads(p.barcodes))} for p in Product.select()},
+        "version": store.catalog_version,
+        "products": {p.sku: {"name": p.name, "price": own.get(p.sku, p.price), "active": p.active,
+                             "tax_class": p.tax_class, "barcodes": sorted(json.loads(p.barcodes))}
+                     for p in Product.select()},
     }

@@ -33,6 +33,7 @@ from fleetpos.mqtt import BrokerAddress, MqttClient
 from .config import FleetConfig
 from .db import write_transaction
 from .models import DeadLetter, Device, database_proxy, utcnow
+from .sales import index_records
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,8 @@ def _insert_sql(database, rows: int) -> str:
 
 
 def store_records(incoming: list[Incoming]) -> None:
-    """Inside the caller's transaction: every record once (by UUID), rejections as dead letters."""
+    """Inside the caller's transaction: every record once (by UUID) with its report rows,
+    rejections as dead letters."""
     database = database_proxy.obj
     now = utcnow()
     rows, seen = [], set()
@@ -98,6 +100,9 @@ def store_records(incoming: list[Incoming]) -> None:
     for start in range(0, len(rows), _INSERT_ROWS):
         chunk = rows[start:start + _INSERT_ROWS]
         database.execute_sql(_insert_sql(database, len(chunk)), [value for row in chunk for value in row])
+    # the report tables (fleet_server/sales.py), in the same transaction: a record is
+    # reported exactly when it is stored
+    index_records([record.payload for item in incoming for record in item.records])
 
 
 def acks_for(incoming: list[Incoming]) -> list[tuple[str, bytes]]:

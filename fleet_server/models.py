@@ -247,3 +247,193 @@ class AuditEntry(BaseModel):
 MODELS = [Store, Device, EnrollmentToken, TaxClass, Category, Product, Barcode, PriceSchedule, MemberTier, Member,
           Promotion, StoreCashier,
           CatalogChange, ReceivedRecord, DeadLetter, SchemaVersion, User, ConsoleSession, ApiToken, AuditEntry]
+
+
+# -- catalog: prices per store group / store, staged imports (fleet_server/catalog.py, imports.py) --------
+
+from peewee import DateField  # noqa: E402  (the report tables below use it)
+
+
+class PriceOverride(BaseModel):
+    """A product's price in one store group or one store. A store's own price wins over
+    its group's, which wins over the chain price (`product.price`); only the stores it
+    concerns receive it."""
+    id = AutoField()
+    sku = CharField(max_length=64, index=True)
+    scope = CharField(max_length=8)  # group | store
+    scope_id = CharField(max_length=64)
+    price = IntegerField()
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("sku", "scope", "scope_id"), True),)
+
+
+class CatalogImport(BaseModel):
+    """A checked catalog file waiting to be published (or published / discarded)."""
+    id = AutoField()
+    kind = CharField(max_length=16)  # products | prices
+    filename = CharField(max_length=300)
+    state = CharField(default="staged", max_length=16)  # staged | published | discarded
+    total_rows = IntegerField()
+    rows = TextField()  # JSON: the valid rows as the catalog services take them
+    errors = TextField(default="[]")  # JSON: [{"row", "column", "message"}]
+    created_by = CharField(max_length=140)
+    created_at = DateTimeField(default=utcnow)
+    published_by = CharField(null=True, max_length=140)
+    published_at = DateTimeField(null=True)
+
+
+# -- report tables, filled at ingest in the same transaction as the record (fleet_server/sales.py) --------
+# Times are UTC; `day`/`hour` are the UTC day and hour of the sale.
+
+class SaleFact(BaseModel):
+    uuid = CharField(primary_key=True, max_length=36)
+    store_id = CharField(max_length=64)
+    device_id = CharField(max_length=64)
+    receipt_no = CharField(max_length=64, index=True)
+    cashier = CharField(max_length=16)
+    sold_at = DateTimeField()
+    day = DateField()
+    hour = IntegerField()
+    currency = CharField(max_length=3)
+    line_count = IntegerField()
+    subtotal = BigIntegerField()
+    discount_total = BigIntegerField()
+    tax_total = BigIntegerField()
+    total = BigIntegerField()
+    #: the sale's takings without tax, and the cost of its goods (null parts count as unknown)
+    revenue = BigIntegerField()
+    cost = BigIntegerField(null=True)
+    member_card = CharField(null=True, max_length=32)
+
+    class Meta:
+        indexes = ((("day", "store_id", "hour"), False), (("store_id", "sold_at"), False))
+
+
+class SaleLineFact(BaseModel):
+    id = AutoField()
+    sale_uuid = CharField(max_length=36)
+    position = IntegerField()
+    store_id = CharField(max_length=64)
+    day = DateField()
+    hour = IntegerField()
+    cashier = CharField(max_length=16)
+    sku = CharField(max_length=64)
+    name = CharField(max_length=200)
+    category = CharField(null=True, max_length=64)
+    qty_milli = BigIntegerField()
+    net = BigIntegerField()
+    tax = BigIntegerField()
+    revenue = BigIntegerField()
+    cost = BigIntegerField(null=True)
+
+    class Meta:
+        indexes = ((("sale_uuid", "position"), True), (("day", "sku"), False), (("day", "category"), False),
+                   (("day", "store_id"), False))
+
+
+class PaymentFact(BaseModel):
+    """A payment of a sale (positive) or a refund's payout (negative)."""
+    id = AutoField()
+    record_uuid = CharField(max_length=36)
+    seq = IntegerField()
+    kind = CharField(max_length=8)  # sale | refund
+    store_id = CharField(max_length=64)
+    day = DateField()
+    hour = IntegerField()
+    method = CharField(max_length=32)
+    amount = BigIntegerField()
+
+    class Meta:
+        indexes = ((("record_uuid", "seq"), True), (("day", "method"), False))
+
+
+class RefundFact(BaseModel):
+    uuid = CharField(primary_key=True, max_length=36)
+    store_id = CharField(max_length=64)
+    device_id = CharField(max_length=64)
+    number = CharField(max_length=64, index=True)
+    sale_uuid = CharField(null=True, max_length=36, index=True)
+    receipt_no = CharField(null=True, max_length=64)
+    cashier = CharField(max_length=16)
+    refunded_at = DateTimeField()
+    day = DateField()
+    hour = IntegerField()
+    currency = CharField(max_length=3)
+    total = BigIntegerField()
+    tax_total = BigIntegerField()
+    payout = BigIntegerField()
+    revenue = BigIntegerField()
+    cost = BigIntegerField(null=True)
+    reason = CharField(null=True, max_length=200)
+
+    class Meta:
+        indexes = ((("day", "store_id"), False),)
+
+
+class RefundLineFact(BaseModel):
+    id = AutoField()
+    refund_uuid = CharField(max_length=36)
+    seq = IntegerField()
+    store_id = CharField(max_length=64)
+    day = DateField()
+    cashier = CharField(max_length=16)
+    sku = CharField(max_length=64)
+    name = CharField(max_length=200)
+    category = CharField(null=True, max_length=64)
+    qty_milli = BigIntegerField()
+    amount = BigIntegerField()
+    tax = BigIntegerField()
+    revenue = BigIntegerField()
+    cost = BigIntegerField(null=True)
+
+    class Meta:
+        indexes = ((("refund_uuid", "seq"), True), (("day", "sku"), False))
+
+
+class StoreProduct(BaseModel):
+    """Which SKU a till's own product id stands for (stock moves name only the id)."""
+    id = AutoField()
+    store_id = CharField(max_length=64)
+    till_product_id = IntegerField()
+    sku = CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("store_id", "till_product_id"), True),)
+
+
+class StockMoveFact(BaseModel):
+    uuid = CharField(primary_key=True, max_length=36)
+    store_id = CharField(max_length=64)
+    till_product_id = IntegerField()
+    qty_milli = BigIntegerField()
+    kind = CharField(max_length=32)  # the record's kind: sale, refund, goods_receipt, stock_adjustment, stock_take
+    record_uuid = CharField(max_length=36)
+    moved_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("store_id", "till_product_id"), False),)
+
+
+class StockTakeLineFact(BaseModel):
+    id = AutoField()
+    take_uuid = CharField(max_length=36)
+    store_id = CharField(max_length=64)
+    applied_at = DateTimeField()
+    sku = CharField(max_length=64)
+    name = CharField(max_length=200)
+    unit = CharField(max_length=8)
+    expected_milli = BigIntegerField()
+    counted_milli = BigIntegerField()
+    variance_milli = BigIntegerField()
+    variance_value = BigIntegerField(null=True)
+
+    class Meta:
+        indexes = ((("take_uuid", "sku"), True), (("store_id", "applied_at"), False))
+
+
+CATALOG_MODELS = [PriceOverride, CatalogImport]
+FACT_MODELS = [SaleFact, SaleLineFact, PaymentFact, RefundFact, RefundLineFact, StoreProduct, StockMoveFact,
+               StockTakeLineFact]
+MODELS += CATALOG_MODELS + FACT_MODELS

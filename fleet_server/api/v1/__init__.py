@@ -18,7 +18,7 @@ from fleetpos import __version__
 from .common import ERROR_SCHEMA
 
 #: the v1 modules (names in this package); add a new area's module here
-MODULES: list[str] = ["stores", "users"]
+MODULES: list[str] = ["stores", "users", "catalog", "sales", "reports", "stock"]
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 

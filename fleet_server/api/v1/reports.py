@@ -1,0 +1,67 @@
+"""/api/v1/reports: sales by store, day, hour, product, category, cashier and payment
+method, with gross margin; JSON, CSV or XLSX."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from ... import reports
+from ...auth import require
+from .catalog import export_format, file_response
+from .common import operation, path_param, query_param, text_arg
+
+bp = Blueprint("api_v1_reports", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/reports/<name>")
+@require("reports.read")
+def report(name):
+    result = reports.run(name, date_from=text_arg("from", 10), date_to=text_arg("to", 10),
+                         store=text_arg("store", 64))
+    if request.args.get("format", "json") == "json":
+        return jsonify(result)
+    fmt = export_format()
+    data = reports.export_csv(result) if fmt == "csv" else reports.export_xlsx(result)
+    return file_response(data, f"report-{name}-{result['from']}-{result['to']}.{fmt}", fmt)
+
+
+@bp.get("/reports-today")
+@require("reports.read")
+def today():
+    return jsonify(reports.today_by_hour(text_arg("store", 64)))
+
+
+_RANGE = [query_param("from", {"type": "string", "format": "date"}, "first UTC day (default today)"),
+          query_param("to", {"type": "string", "format": "date"}, "last UTC day (default: from)"),
+          query_param("store", {"type": "string", "maxLength": 64}, "one store only")]
+
+OPENAPI_SCHEMAS = {
+    "Report": {"type": "object", "required": ["report", "title", "from", "to", "columns", "rows", "totals"],
+               "properties": {
+                   "report": {"type": "string", "enum": list(reports.REPORTS)}, "title": {"type": "string"},
+                   "from": {"type": "string"}, "to": {"type": "string"}, "store": {"type": ["string", "null"]},
+                   "columns": {"type": "array", "items": {"type": "object", "properties": {
+                       "key": {"type": "string"}, "label": {"type": "string"},
+                       "type": {"type": "string", "enum": ["text", "int", "money", "qty", "bp"]}}}},
+                   "rows": {"type": "array", "items": {"type": "object"}},
+                   "totals": {"type": "object"}}},
+}
+
+OPENAPI_PATHS = {
+    "/api/v1/reports/{name}": {
+        "get": operation("A sales report (format json, csv or xlsx)", "reports.read",
+                         {200: ("the report", {"$ref": "#/components/schemas/Report"})},
+                         parameters=[path_param("name", {"type": "string", "enum": list(reports.REPORTS)})] + _RANGE
+                         + [query_param("format", {"type": "string", "enum": ["json", "csv", "xlsx"]})],
+                         tag="reports", operation_id="getReport"),
+    },
+    "/api/v1/reports-today": {
+        "get": operation("Today's takings per UTC hour (the console's chart)", "reports.read",
+                         {200: ("24 hours", {"type": "object", "properties": {
+                             "day": {"type": "string"}, "labels": {"type": "array", "items": {"type": "string"}},
+                             "values": {"type": "array", "items": {"type": "integer"}},
+                             "sales": {"type": "array", "items": {"type": "integer"}},
+                             "totals": {"type": "object"}}})},
+                         parameters=[_RANGE[2]], tag="reports", operation_id="getTodayByHour"),
+    },
+}

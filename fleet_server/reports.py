@@ -1,0 +1,288 @@
+"""Sales reports over the report tables (fleet_server/sales.py), and their CSV/XLSX export.
+
+Each report is a table: `columns` (key, label, type) and `rows`, plus `totals`, for a
+range of UTC days and optionally one store. Money is integer minor units; `margin_bp`
+is the gross margin in basis points of revenue (takings without tax). Refunds count
+against the day they were made: `net_sales` is sales minus refunds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from peewee import fn
+
+from .errors import FleetError
+from .models import PaymentFact, RefundFact, RefundLineFact, SaleFact, SaleLineFact, Store, utcnow
+
+MAX_DAYS = 366
+
+
+def _col(key, label, kind="text"):
+    return {"key": key, "label": label, "type": kind}
+
+
+_MONEY = [_col("sales", "Sales", "int"), _col("total", "Takings", "money"), _col("revenue", "Revenue (ex tax)", "money"),
+          _col("cost", "Cost", "money"), _col("margin", "Gross margin", "money"), _col("margin_bp", "Margin %", "bp")]
+
+REPORTS = {
+    "store": "Sales by store",
+    "day": "Sales by day",
+    "hour": "Sales by hour",
+    "day_store_hour": "Sales by store and hour",
+    "product": "Sales by product",
+    "category": "Sales by category",
+    "cashier": "Sales by cashier",
+    "payment": "Takings by payment method",
+}
+
+
+def parse_range(date_from=None, date_to=None) -> tuple[date, date]:
+    """The day range of a report: both given as ISO dates, or today (UTC) by default."""
+    today = utcnow().date()
+    try:
+        start = date.fromisoformat(date_from) if date_from else today
+        end = date.fromisoformat(date_to) if date_to else start if date_from else today
+    except (TypeError, ValueError):
+        raise FleetError("from and to are dates like 2026-12-05", code="invalid_date") from None
+    if end < start:
+        raise FleetError("the report ends before it starts (to < from)", code="invalid_range")
+    if (end - start).days >= MAX_DAYS:
+        raise FleetError(f"a report covers at most {MAX_DAYS} days", code="invalid_range")
+    return start, end
+
+
+def _margin(row: dict) -> dict:
+    revenue, cost = row.get("revenue") or 0, row.get("cost")
+    row["revenue"] = int(revenue)
+    row["cost"] = None if cost is None else int(cost)
+    row["margin"] = None if cost is None else int(revenue - cost)
+    row["margin_bp"] = None if cost is None or not revenue else int((revenue - cost) * 10000 // revenue)
+    return row
+
+
+def _where(model, start, end, store):
+    condition = (model.day >= start) & (model.day <= end)
+    if store:
+        condition &= model.store_id == store
+    return condition
+
+
+def _sales_by(keys, start, end, store):
+    """Sale headers grouped by `keys` (SaleFact fields)."""
+    fields = [getattr(SaleFact, k) for k in keys]
+    query = (SaleFact.select(*fields, fn.COUNT(SaleFact.uuid).alias("sales"), fn.SUM(SaleFact.total).alias("total"),
+                             fn.SUM(SaleFact.revenue).alias("revenue"), fn.SUM(SaleFact.cost).alias("cost"),
+                             fn.COUNT(SaleFact.cost).alias("costed"))
+             .where(_where(SaleFact, start, end, store)).group_by(*fields).order_by(*fields).dicts())
+    out = []
+    for row in query:
+        if row.pop("costed") != row["sales"]:
+            row["cost"] = None  # some sale has no known cost: a margin would be wrong
+        row["total"] = int(row["total"] or 0)
+        out.append(_margin(row))
+    return out
+
+
+def _refunds_by(keys, start, end, store) -> dict:
+    fields = [getattr(RefundFact, k) for k in keys]
+    query = (RefundFact.select(*fields, fn.COUNT(RefundFact.uuid).alias("refunds"),
+                               fn.SUM(RefundFact.total).alias("refunded"))
+             .where(_where(RefundFact, start, end, store)).group_by(*fields).dicts())
+    return {tuple(str(row[k]) for k in keys): (row["refunds"], int(row["refunded"] or 0)) for row in query}
+
+
+def _with_refunds(rows, refunds, keys):
+    for row in rows:
+        count, amount = refunds.pop(tuple(str(row[k]) for k in keys), (0, 0))
+        row.update(refunds=count, refunded=amount, net_sales=row["total"] - amount)
+    for key, (count, amount) in refunds.items():  # refunds on a day/store without sales
+        row = dict(zip(keys, key))
+        row.update(sales=0, total=0, revenue=0, cost=0, margin=0, margin_bp=None, refunds=count, refunded=amount,
+                   net_sales=-amount)
+        rows.append(row)
+    return sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys))
+
+
+_REFUND_COLS = [_col("refunds", "Refunds", "int"), _col("refunded", "Refunded", "money"),
+                _col("net_sales", "Net sales", "money")]
+
+
+def _line_report(field, label, start, end, store):
+    column = getattr(SaleLineFact, field)
+    extra = [SaleLineFact.name] if field == "sku" else []
+    query = (SaleLineFact.select(column, *[fn.MAX(e).alias("name") for e in extra],
+                                 fn.COUNT(fn.DISTINCT(SaleLineFact.sale_uuid)).alias("sales"),
+                                 fn.SUM(SaleLineFact.qty_milli).alias("qty_milli"),
+                                 fn.SUM(SaleLineFact.net).alias("total"), fn.SUM(SaleLineFact.revenue).alias("revenue"),
+                                 fn.SUM(SaleLineFact.cost).alias("cost"), fn.COUNT(SaleLineFact.id).alias("lines"),
+                                 fn.COUNT(SaleLineFact.cost).alias("costed"))
+             .where(_where(SaleLineFact, start, end, store)).group_by(column).dicts())
+    refunds = {row[field]: row for row in (
+        RefundLineFact.select(getattr(RefundLineFact, field), fn.SUM(RefundLineFact.qty_milli).alias("qty"),
+                              fn.SUM(RefundLineFact.amount).alias("amount"))
+        .where(_where(RefundLineFact, start, end, store)).group_by(getattr(RefundLineFact, field)).dicts())}
+    rows = []
+    for row in query:
+        if row.pop("costed") != row.pop("lines"):
+            row["cost"] = None
+        row[field] = row[field] if row[field] is not None else ""
+        row["qty_milli"] = int(row["qty_milli"] or 0)
+        row["total"] = int(row["total"] or 0)
+        refund = refunds.get(row[field] or None) or {}
+        row["refunded_qty_milli"] = int(refund.get("qty") or 0)
+        row["refunded"] = int(refund.get("amount") or 0)
+        rows.append(_margin(row))
+    rows.sort(key=lambda r: (-r["total"], str(r[field])))
+    columns = [_col(field, label)] + ([_col("name", "Name")] if extra else []) + [
+        _col("sales", "Sales", "int"), _col("qty_milli", "Quantity", "qty"), _col("total", "Takings", "money"),
+        _col("revenue", "Revenue (ex tax)", "money"), _col("cost", "Cost", "money"),
+        _col("margin", "Gross margin", "money"), _col("margin_bp", "Margin %", "bp"),
+        _col("refunded_qty_milli", "Refunded qty", "qty"), _col("refunded", "Refunded", "money")]
+    return columns, rows
+
+
+def run(name: str, *, date_from=None, date_to=None, store: str | None = None) -> dict:
+    """One report as a table (see the module docstring)."""
+    if name not in REPORTS:
+        raise FleetError(f"unknown report {name!r} (one of {', '.join(REPORTS)})", code="unknown_report")
+    if store and Store.get_or_none(Store.id == store) is None:
+        raise FleetError(f"no store {store}", code="store_not_found", status=404)
+    start, end = parse_range(date_from, date_to)
+    if name == "store":
+        keys = ["store_id"]
+        rows = _with_refunds(_sales_by(keys, start, end, store), _refunds_by(keys, start, end, store), keys)
+        names = {s.id: s.name for s in Store.select(Store.id, Store.name)}
+        for row in rows:
+            row["store_name"] = names.get(row["store_id"], "")
+        columns = [_col("store_id", "Store"), _col("store_name", "Name")] + _MONEY + _REFUND_COLS
+    elif name == "day":
+        keys = ["day"]
+        rows = _sales_by(keys, start, end, store)
+        for row in rows:
+            row["day"] = str(row["day"])
+        rows = _with_refunds(rows, _refunds_by(keys, start, end, store), keys)
+        columns = [_col("day", "Day")] + _MONEY + _REFUND_COLS
+    elif name == "hour":
+        keys = ["hour"]
+        rows = _sales_by(keys, start, end, store)
+        for row in rows:
+            row["hour"] = f"{row['hour']:02d}:00"
+        columns = [_col("hour", "Hour (UTC)")] + _MONEY
+    elif name == "day_store_hour":
+        rows = _sales_by(["day", "store_id", "hour"], start, end, store)
+        for row in rows:
+            row["day"], row["hour"] = str(row["day"]), f"{row['hour']:02d}:00"
+        columns = [_col("day", "Day"), _col("store_id", "Store"), _col("hour", "Hour (UTC)")] + _MONEY
+    elif name == "product":
+        columns, rows = _line_report("sku", "SKU", start, end, store)
+    elif name == "category":
+        columns, rows = _line_report("category", "Category", start, end, store)
+    elif name == "cashier":
+        keys = ["store_id", "cashier"]
+        rows = _with_refunds(_sales_by(keys, start, end, store), _refunds_by(keys, start, end, store), keys)
+        columns = [_col("store_id", "Store"), _col("cashier", "Cashier")] + _MONEY + _REFUND_COLS
+    else:  # payment
+        query = (PaymentFact.select(PaymentFact.method, PaymentFact.kind, fn.COUNT(PaymentFact.id).alias("count"),
+                                    fn.SUM(PaymentFact.amount).alias("amount"))
+                 .where(_where(PaymentFact, start, end, store)).group_by(PaymentFact.method, PaymentFact.kind).dicts())
+        by_method: dict[str, dict] = {}
+        for row in query:
+            entry = by_method.setdefault(row["method"], {"method": row["method"], "payments": 0, "taken": 0,
+                                                         "refunds": 0, "paid_out": 0})
+            if row["kind"] == "sale":
+                entry["payments"], entry["taken"] = row["count"], int(row["amount"] or 0)
+            else:
+                entry["refunds"], entry["paid_out"] = row["count"], -int(row["amount"] or 0)
+        rows = sorted(by_method.values(), key=lambda r: r["method"])
+        for row in rows:
+            row["net"] = row["taken"] - row["paid_out"]
+        columns = [_col("method", "Method"), _col("payments", "Payments", "int"), _col("taken", "Taken", "money"),
+                   _col("refunds", "Refunds", "int"), _col("paid_out", "Paid out", "money"), _col("net", "Net", "money")]
+    totals = {}
+    for column in columns:
+        if column["type"] in ("int", "money", "qty"):
+            values = [row.get(column["key"]) for row in rows]
+            totals[column["key"]] = None if any(v is None for v in values) else sum(values)
+    if "revenue" in totals:
+        _margin(totals)
+    return {"report": name, "title": REPORTS[name], "from": start.isoformat(), "to": end.isoformat(),
+            "store": store, "columns": columns, "rows": rows, "totals": totals}
+
+
+def chart_series(report: dict, value: str = "total") -> dict:
+    """Labels and values for a chart of `report` (the first column against `value`)."""
+    first = report["columns"][0]["key"]
+    return {"labels": [str(row[first]) for row in report["rows"]],
+            "values": [row.get(value) or 0 for row in report["rows"]]}
+
+
+def today_by_hour(store: str | None = None) -> dict:
+    """Today's takings per UTC hour, every hour present (the console's chart)."""
+    report = run("hour", store=store)
+    by_hour = {row["hour"]: row for row in report["rows"]}
+    labels = [f"{h:02d}:00" for h in range(24)]
+    return {"day": report["from"], "labels": labels,
+            "values": [by_hour.get(label, {}).get("total", 0) for label in labels],
+            "sales": [by_hour.get(label, {}).get("sales", 0) for label in labels],
+            "totals": report["totals"]}
+
+
+# -- export ------------------------------------------------------------------------------
+
+def _cell(value, kind: str, exponent: int):
+    if value is None:
+        return ""
+    if kind == "money":
+        return f"{value / 10 ** exponent:.{exponent}f}"
+    if kind == "qty":
+        return f"{value / 1000:.3f}".rstrip("0").rstrip(".")
+    if kind == "bp":
+        return f"{value / 100:.2f}"
+    return value
+
+
+def table_rows(report: dict, exponent: int = 2) -> list[list]:
+    """The report as a header row and value rows, money in currency units (12.50)."""
+    columns = report["columns"]
+    out = [[c["label"] for c in columns]]
+    for row in report["rows"]:
+        out.append([_cell(row.get(c["key"]), c["type"], exponent) for c in columns])
+    out.append([("Total" if i == 0 else _cell(report["totals"].get(c["key"]), c["type"], exponent)
+                 if c["key"] in report["totals"] else "") for i, c in enumerate(columns)])
+    return out
+
+
+def export_csv(report: dict) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([f"{report['title']} {report['from']}..{report['to']}" + (f" store {report['store']}"
+                                                                              if report["store"] else "")])
+    writer.writerows(table_rows(report))
+    return buffer.getvalue().encode("utf-8-sig")  # with a BOM: Excel then reads UTF-8 (Chinese names)
+
+
+def export_xlsx(report: dict, exponent: int = 2) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = report["report"][:31]
+    sheet.append([f"{report['title']} {report['from']}..{report['to']}"])
+    columns = report["columns"]
+    for index, values in enumerate(table_rows(report, exponent)):
+        if index == 0:
+            sheet.append(values)
+            continue
+        # figures as numbers, so Excel can add them up; codes (SKU, cashier) stay text
+        sheet.append([float(v) if c["type"] in ("money", "qty", "bp") and v != "" else v
+                      for v, c in zip(values, columns)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]

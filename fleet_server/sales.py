@@ -1,0 +1,266 @@
+"""Sales and refunds as head office queries them: the report tables and the search.
+
+Head office keeps each till record once, whole, as a `ReceivedRecord` (JSON). For the
+reports and the console, ingest also writes the record's figures into narrow tables in
+the same transaction (`index_records`): a row per sale, sale line, payment, refund,
+refund line, stock move and stock-take line. Every row has a natural key (the record's
+UUID and the line's place in it) and is inserted with "skip if held", so a record sent
+twice, two ingest workers racing, or a backfill over records already indexed changes
+nothing.
+
+Times are UTC; `day` and `hour` are the sale's UTC day and hour. A line's `revenue` is
+its takings without tax; its `cost` is head office's cost price of the product when the
+record arrived times the quantity (null when head office has no cost price for it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime
+
+from fleetpos import messages
+from fleetpos.messages import MessageError
+
+from .errors import FleetError, NotFound
+from .models import (PaymentFact, Product, ReceivedRecord, RefundFact, RefundLineFact, SaleFact, SaleLineFact,
+                     StockMoveFact, StockTakeLineFact, StoreProduct, database_proxy)
+
+log = logging.getLogger(__name__)
+
+INDEXED_KINDS = ("sale", "refund", "goods_receipt", "stock_adjustment", "stock_take")
+_CHUNK = 200
+
+
+def _when(value, what: str) -> datetime:
+    return messages.parse_utc(value, what)
+
+
+def _cost(costs: dict, sku: str, qty_milli: int) -> int | None:
+    cost_price = costs.get(sku)
+    return None if cost_price is None else cost_price * qty_milli // 1000
+
+
+class _Rows:
+    """The rows of one batch of records, per table."""
+
+    def __init__(self):
+        self.tables: dict = {model: [] for model in (SaleFact, SaleLineFact, PaymentFact, RefundFact, RefundLineFact,
+                                                     StoreProduct, StockMoveFact, StockTakeLineFact)}
+
+    def add(self, model, **row) -> None:
+        self.tables[model].append(row)
+
+
+def _sale(rows: _Rows, r: dict, products: dict) -> None:
+    sold_at = _when(r["completed_at"], "completed_at")
+    day, hour = sold_at.date(), sold_at.hour
+    inclusive = r.get("tax_mode", "inclusive") == "inclusive"
+    revenue, cost, cost_known = 0, 0, True
+    for index, line in enumerate(r.get("lines") or []):
+        sku = line["sku"]
+        category, cost_price = products.get(sku, (None, None))
+        line_revenue = line["net"] - line["tax"] if inclusive else line["net"]
+        line_cost = None if cost_price is None else cost_price * line["qty_milli"] // 1000
+        revenue += line_revenue
+        if line_cost is None:
+            cost_known = False
+        else:
+            cost += line_cost
+        rows.add(SaleLineFact, sale_uuid=r["uuid"], position=line.get("position", index + 1), store_id=r["store_id"],
+                 day=day, hour=hour, cashier=r.get("cashier") or "", sku=sku, name=line.get("name") or sku,
+                 category=category, qty_milli=line["qty_milli"], net=line["net"], tax=line["tax"],
+                 revenue=line_revenue, cost=line_cost)
+        if line.get("product_id") is not None:
+            rows.add(StoreProduct, store_id=r["store_id"], till_product_id=line["product_id"], sku=sku)
+    for seq, payment in enumerate(r.get("payments") or []):
+        rows.add(PaymentFact, record_uuid=r["uuid"], seq=seq, kind="sale", store_id=r["store_id"], day=day, hour=hour,
+                 method=payment["method"], amount=payment["amount"])
+    member = r.get("member") or {}
+    rows.add(SaleFact, uuid=r["uuid"], store_id=r["store_id"], device_id=r["device_id"],
+             receipt_no=r.get("receipt_no") or "", cashier=r.get("cashier") or "", sold_at=sold_at, day=day, hour=hour,
+             currency=r.get("currency") or "", line_count=len(r.get("lines") or []), subtotal=r.get("subtotal", 0),
+             discount_total=r.get("discount_total", 0), tax_total=r.get("tax_total", 0), total=r["total"],
+             revenue=revenue, cost=cost if cost_known else None,
+             member_card=member.get("card_no") if isinstance(member, dict) else None)
+    _moves(rows, r, "sale", sold_at)
+
+
+def _refund(rows: _Rows, r: dict, products: dict) -> None:
+    at = _when(r["at"], "at")
+    day, hour = at.date(), at.hour
+    lines = r.get("lines") or []
+    # the record has no tax mode: prices include tax when the lines add up to the total
+    inclusive = sum(line["amount"] for line in lines) == r["total"]
+    revenue, cost, cost_known = 0, 0, True
+    for seq, line in enumerate(lines):
+        sku = line["sku"]
+        category, cost_price = products.get(sku, (None, None))
+        line_revenue = line["amount"] - line["tax"] if inclusive else line["amount"]
+        line_cost = None if cost_price is None else cost_price * line["qty_milli"] // 1000
+        revenue += line_revenue
+        if line_cost is None:
+            cost_known = False
+        else:
+            cost += line_cost
+        rows.add(RefundLineFact, refund_uuid=r["uuid"], seq=seq, store_id=r["store_id"], day=day,
+                 cashier=r.get("cashier") or "", sku=sku, name=line.get("name") or sku, category=category,
+                 qty_milli=line["qty_milli"], amount=line["amount"], tax=line["tax"], revenue=line_revenue,
+                 cost=line_cost)
+        if line.get("product_id") is not None:
+            rows.add(StoreProduct, store_id=r["store_id"], till_product_id=line["product_id"], sku=sku)
+    for seq, payment in enumerate(r.get("payments") or []):
+        rows.add(PaymentFact, record_uuid=r["uuid"], seq=seq, kind="refund", store_id=r["store_id"], day=day,
+                 hour=hour, method=payment["method"], amount=-payment["amount"])
+    rows.add(RefundFact, uuid=r["uuid"], store_id=r["store_id"], device_id=r["device_id"],
+             number=r.get("number") or "", sale_uuid=r.get("sale_uuid"), receipt_no=r.get("receipt_no"),
+             cashier=r.get("cashier") or "", refunded_at=at, day=day, hour=hour, currency=r.get("currency") or "",
+             total=r["total"], tax_total=r.get("tax_total", 0), payout=r.get("payout", r["total"]), revenue=revenue,
+             cost=cost if cost_known else None, reason=(r.get("reason") or None) and str(r["reason"])[:200])
+    _moves(rows, r, "refund", at)
+
+
+def _moves(rows: _Rows, r: dict, kind: str, at: datetime) -> None:
+    for move in r.get("stock_moves") or []:
+        rows.add(StockMoveFact, uuid=move["uuid"], store_id=r["store_id"], till_product_id=move["product_id"],
+                 qty_milli=move["qty_milli"], kind=kind, record_uuid=r["uuid"], moved_at=at)
+
+
+def _stock_take(rows: _Rows, r: dict) -> None:
+    at = _when(r.get("applied_at") or r.get("at"), "applied_at")
+    for line in r.get("lines") or []:
+        rows.add(StockTakeLineFact, take_uuid=r["uuid"], store_id=r["store_id"], applied_at=at, sku=line["sku"],
+                 name=line.get("name") or line["sku"], unit=line.get("unit") or "each",
+                 expected_milli=line["expected_milli"], counted_milli=line["counted_milli"],
+                 variance_milli=line["variance_milli"], variance_value=line.get("variance_value"))
+        if line.get("product_id") is not None:
+            rows.add(StoreProduct, store_id=r["store_id"], till_product_id=line["product_id"], sku=line["sku"])
+    _moves(rows, r, "stock_take", at)
+
+
+def index_records(records: list[dict]) -> int:
+    """Inside the caller's transaction: the report rows of these record payloads (any kind;
+    kinds without figures are skipped). A record whose figures cannot be read is logged and
+    left out of the reports; the record itself stays stored. Returns how many were indexed."""
+    wanted = [r for r in records if isinstance(r, dict) and r.get("kind") in INDEXED_KINDS]
+    if not wanted:
+        return 0
+    skus = sorted({line.get("sku") for r in wanted for line in (r.get("lines") or []) if isinstance(line, dict)}
+                  - {None})
+    products = {}
+    for start in range(0, len(skus), 900):
+        for sku, category, cost_price in (Product.select(Product.sku, Product.category, Product.cost_price)
+                                          .where(Product.sku.in_(skus[start:start + 900])).tuples()):
+            products[sku] = (category, cost_price)
+    rows = _Rows()
+    indexed = 0
+    for r in wanted:
+        one = _Rows()
+        try:
+            kind = r["kind"]
+            if kind == "sale":
+                _sale(one, r, products)
+            elif kind == "refund":
+                _refund(one, r, products)
+            elif kind == "stock_take":
+                _stock_take(one, r)
+            else:
+                _moves(one, r, kind, _when(r["at"], "at"))
+        except (KeyError, TypeError, ValueError, MessageError) as exc:
+            log.warning("record %s (%s) has figures the reports cannot read (%s: %s); it is stored but not reported",
+                        r.get("uuid"), r.get("kind"), type(exc).__name__, exc)
+            continue
+        for model, items in one.tables.items():
+            rows.tables[model].extend(items)
+        indexed += 1
+    for model, items in rows.tables.items():
+        for start in range(0, len(items), _CHUNK):
+            model.insert_many(items[start:start + _CHUNK]).on_conflict_ignore().execute()
+    return indexed
+
+
+def backfill(batch: int = 2000) -> int:
+    """Index every stored record of the reported kinds (records stored before the report
+    tables existed). Safe to run again: rows already held are skipped."""
+    last, total = 0, 0
+    database = database_proxy.obj
+    while True:
+        with database.atomic():
+            chunk = list(ReceivedRecord.select(ReceivedRecord.id, ReceivedRecord.payload)
+                         .where((ReceivedRecord.id > last) & ReceivedRecord.kind.in_(INDEXED_KINDS))
+                         .order_by(ReceivedRecord.id).limit(batch).tuples())
+            if not chunk:
+                return total
+            payloads = []
+            for _id, text in chunk:
+                try:
+                    payloads.append(json.loads(text))
+                except ValueError:
+                    log.warning("received record %d is not JSON; skipped", _id)
+            total += index_records(payloads)
+            last = chunk[-1][0]
+
+
+# -- search and one sale -----------------------------------------------------------------
+
+def _day(value, what: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise FleetError(f"{what} must be a date like 2026-12-05, not {value!r}", code="invalid_date") from None
+
+
+def search_query(kind: str = "sale", *, store: str | None = None, date_from=None, date_to=None,
+                 receipt: str | None = None, cashier: str | None = None):
+    """Sales (or refunds) across stores, newest first, filtered."""
+    start, end = _day(date_from, "from"), _day(date_to, "to")
+    if kind == "sale":
+        model, at, number = SaleFact, SaleFact.sold_at, SaleFact.receipt_no
+    elif kind == "refund":
+        model, at, number = RefundFact, RefundFact.refunded_at, RefundFact.number
+    else:
+        raise FleetError("kind must be 'sale' or 'refund'", code="invalid_kind")
+    query = model.select()
+    if store:
+        query = query.where(model.store_id == store)
+    if start:
+        query = query.where(model.day >= start)
+    if end:
+        query = query.where(model.day <= end)
+    if receipt:
+        query = query.where(number.contains(receipt.strip()))
+    if cashier:
+        query = query.where(model.cashier == cashier.strip())
+    return query.order_by(at.desc(), model.uuid)
+
+
+def sale_summary(row: SaleFact) -> dict:
+    return {"uuid": row.uuid, "kind": "sale", "store_id": row.store_id, "device_id": row.device_id,
+            "receipt_no": row.receipt_no, "cashier": row.cashier, "at": messages.utc_iso(row.sold_at),
+            "currency": row.currency, "lines": row.line_count, "total": row.total, "tax_total": row.tax_total}
+
+
+def refund_summary(row: RefundFact) -> dict:
+    return {"uuid": row.uuid, "kind": "refund", "store_id": row.store_id, "device_id": row.device_id,
+            "number": row.number, "sale_uuid": row.sale_uuid, "receipt_no": row.receipt_no, "cashier": row.cashier,
+            "at": messages.utc_iso(row.refunded_at), "currency": row.currency, "total": row.total,
+            "payout": row.payout, "reason": row.reason}
+
+
+def summarize(row) -> dict:
+    return sale_summary(row) if isinstance(row, SaleFact) else refund_summary(row)
+
+
+def get_record(record_uuid: str) -> dict:
+    """A sale or refund record exactly as the till sent it."""
+    row = ReceivedRecord.get_or_none(ReceivedRecord.uuid == record_uuid)
+    if row is None or row.kind not in ("sale", "refund"):
+        raise NotFound(f"no sale or refund {record_uuid}", code="sale_not_found")
+    return json.loads(row.payload)
+
+
+def refunds_of(sale_uuid: str) -> list[dict]:
+    return [refund_summary(r) for r in RefundFact.select().where(RefundFact.sale_uuid == sale_uuid)
+            .order_by(RefundFact.refunded_at)]
