@@ -20,7 +20,6 @@ from typing import Callable
 
 from peewee import Database, Field, Model, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
-from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from . import models
 from .models import MODELS, SchemaVersion, database_proxy, utcnow
@@ -50,14 +49,31 @@ def open_database(url: str, *, create: bool = True) -> Database:
 
 # -- migrations ---------------------------------------------------------------------------------
 
+def _literal(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise ValueError(f"no SQL literal for a default of {value!r}")
+
+
 def add_column(database: Database, model: type[Model], name: str) -> None:
-    """Add `model`'s field `name` to its table unless the table has it already."""
+    """Add `model`'s field `name` to its table unless the table has it already: one
+    ALTER TABLE ... ADD COLUMN (a NOT NULL column takes its constant default), so the
+    table is never rebuilt and the rows and foreign keys pointing at it stay as they are."""
     table = model._meta.table_name
     if name in {column.name for column in database.get_columns(table)}:
         return
     field: Field = model._meta.fields[name]
-    migrator = PostgresqlMigrator(database) if is_postgres(database) else SqliteMigrator(database)
-    migrate(migrator.add_column(table, field.column_name, field))
+    context = database.get_sql_context()
+    column_sql, _params = context.sql(field.ddl(context)).query()
+    if not field.null:
+        if field.default is None or callable(field.default):
+            raise ValueError(f"{table}.{name}: a new NOT NULL column needs a constant default")
+        column_sql += f" DEFAULT {_literal(field.default)}"
+    database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column_sql}')
 
 
 def _store_region_and_group(database: Database) -> None:

@@ -181,6 +181,8 @@ def login(settings: ConsoleSection, username, password, *, now: datetime | None 
     failed = LoginFailed("wrong username or password")
     if not isinstance(username, str) or not isinstance(password, str) or len(password) > 200:
         raise failed
+    refusal: LoginFailed | None = None
+    # a refusal is raised after the commit: the failure count and the audit row must stay
     with write_transaction(database_proxy.obj):
         user = User.get_or_none(User.username == username.strip().lower())
         if user is None or not user.active:
@@ -188,13 +190,13 @@ def login(settings: ConsoleSection, username, password, *, now: datetime | None 
             verify_password(password, _DUMMY_HASH.setdefault(cost, hash_password("x" * MIN_PASSWORD, cost)))
             audit.record("login.fail", f"user:{username[:64]}", None, {"reason": "unknown or inactive user"},
                          actor=f"anonymous ({username[:64]})")
-            raise failed
-        if user.locked_until is not None and user.locked_until > now:
+            refusal = failed
+        elif user.locked_until is not None and user.locked_until > now:
             audit.record("login.locked", f"user:{user.username}", None, {"locked_until": utc_iso(user.locked_until)},
                          actor=f"anonymous ({user.username})")
-            raise LoginFailed(f"too many failed logins: this user is locked until {utc_iso(user.locked_until)} "
-                              "(or until an admin unlocks it)", code="locked_out", status=423)
-        if not verify_password(password, user.password_hash):
+            refusal = LoginFailed(f"too many failed logins: this user is locked until {utc_iso(user.locked_until)} "
+                                  "(or until an admin unlocks it)", code="locked_out", status=423)
+        elif not verify_password(password, user.password_hash):
             failures = user.failed_logins + 1
             locked_until = None
             if failures >= settings.lockout_failures:
@@ -205,14 +207,17 @@ def login(settings: ConsoleSection, username, password, *, now: datetime | None 
                          {"reason": "wrong password",
                           "locked_until": utc_iso(locked_until) if locked_until else None},
                          actor=f"anonymous ({user.username})")
-            raise failed
-        token = secrets.token_urlsafe(32)
-        csrf = secrets.token_urlsafe(32)
-        User.update(failed_logins=0, locked_until=None, last_login_at=now).where(User.id == user.id).execute()
-        ConsoleSession.create(token_hash=sha256(token), user=user, csrf_token=csrf, created_at=now, last_seen_at=now,
-                              expires_at=now + timedelta(hours=settings.session_hours))
-        ConsoleSession.delete().where(ConsoleSession.expires_at < now).execute()
-        audit.record("login", f"user:{user.username}", None, None, actor=user.username)
+            refusal = failed
+        else:
+            token = secrets.token_urlsafe(32)
+            csrf = secrets.token_urlsafe(32)
+            User.update(failed_logins=0, locked_until=None, last_login_at=now).where(User.id == user.id).execute()
+            ConsoleSession.create(token_hash=sha256(token), user=user, csrf_token=csrf, created_at=now,
+                                  last_seen_at=now, expires_at=now + timedelta(hours=settings.session_hours))
+            ConsoleSession.delete().where(ConsoleSession.expires_at < now).execute()
+            audit.record("login", f"user:{user.username}", None, None, actor=user.username)
+    if refusal is not None:
+        raise refusal
     return LoginResult(User.get_by_id(user.id), token, csrf)
 
 
