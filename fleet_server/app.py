@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 
 from flask import Flask, jsonify, redirect
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from fleetpos.webapp import setup_json_app
 
@@ -19,6 +21,14 @@ from .db import open_database
 from .errors import FleetError
 from .keys import load_signing_key
 
+
+
+class DatabaseIntConverter(IntegerConverter):
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > 2 ** 63 - 1:
+            raise NotFound(f"no such id: {value[:30]}")
+        return number
 
 
 def open_fleet(config: FleetConfig) -> FleetContext:
@@ -38,6 +48,9 @@ def create_app(config: FleetConfig | dict | None = None, *, ctx: FleetContext | 
             config = load_fleet_config(environ={}, overrides=config)
         ctx = open_fleet(config)
     app = Flask(__name__)
+    # <int:...> in a URL matches only what the databases can store (SQLite and PostgreSQL
+    # BIGINT): a larger number is no such thing (404), not an overflow (500)
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.extensions["fleetpos.fleet"] = ctx
     setup_json_app(app, ctx.db, FleetError, "head office")
 
