@@ -88,6 +88,8 @@ function renderReport(report, kind) {
       figure(t("sale.total"), report.total, "total"),
       report.rounding ? figure(t("report.rounding"), report.rounding, "rounding") : null,
       figure(t("report.takings"), report.takings, "takings"),
+      report.refunds_count ? figure(`${t("reports.refunds")} (${count(report.refunds_count)})`, -report.refunds_payout,
+                                    "refunds_payout") : null,
       figure(t("sale.tax"), report.tax_total, "tax_total"),
     ]),
     section(t("report.payments"), METHODS.map((method) => figure(
