@@ -11,6 +11,7 @@ APT_PACKAGES=(
   fonts-wqy-microhei fonts-noto-cjk                    # Chinese text in receipt previews and screenshots
   chromium                                             # the kiosk browser tests (driven by Playwright)
   mosquitto postgresql                                 # broker and head office's PostgreSQL (started per run, not as services)
+  mmdebstrap xz-utils openssh-client                   # Ansible tests: a bookworm chroot for the appliance role, images, ssh
 )
 if [ "$#" -gt 0 ]; then APT_PACKAGES+=("$@"); fi
 

@@ -1,9 +1,9 @@
 """Print the requirements of a wheel for the image's Python, one per line.
 
-Usage: wheel-requirements.py WHEEL MAP
+Usage: wheel-requirements.py WHEEL MAP [MACHINE]
 
-Markers are evaluated for the image (Linux, aarch64, CPython 3.11), not for the host that
-runs the build, and requirements listed in MAP (provided by Debian packages) are left out.
+Markers are evaluated for the target (Linux, MACHINE = aarch64 by default, CPython 3.11),
+not for the host that runs the build, and requirements listed in MAP (provided by Debian packages) are left out.
 """
 
 import sys
@@ -32,7 +32,8 @@ TARGET = {
 }
 
 
-def main(wheel_path, map_path):
+def main(wheel_path, map_path, machine="aarch64"):
+    target = dict(TARGET, platform_machine=machine)
     from_debian = set()
     with open(map_path, encoding="utf-8") as lines:
         for line in lines:
@@ -48,7 +49,7 @@ def main(wheel_path, map_path):
         if not line.startswith("Requires-Dist:"):
             continue
         req = Requirement(line.split(":", 1)[1].strip())
-        if req.marker is not None and not req.marker.evaluate(TARGET):
+        if req.marker is not None and not req.marker.evaluate(target):
             continue
         if canonicalize_name(req.name) in from_debian:
             continue
