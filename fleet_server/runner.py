@@ -67,22 +67,25 @@ class Publisher:
 
 
 def serve(config: FleetConfig) -> None:
-    from werkzeug.serving import make_server
+    """The HTTP API and console (waitress, a production WSGI server, with
+    [console] http_threads worker threads) and the catalog publisher."""
+    from waitress import create_server
 
     ctx = open_fleet(config)
     app = create_app(ctx=ctx)
     publisher = Publisher(ctx)
     publisher.start()
-    server = make_server(config.server.host, config.server.port, app, threaded=True)
+    server = create_server(app, host=config.server.host, port=config.server.port,
+                           threads=config.console.http_threads, ident="fleetpos")
     stop = _stop_on_signals()
-    thread = threading.Thread(target=server.serve_forever, name="fleet-http", daemon=True)
+    thread = threading.Thread(target=server.run, name="fleet-http", daemon=True)
     thread.start()
-    log.info("head office listening on http://%s:%d/ (catalog key %s)", config.server.host, config.server.port,
-             ctx.key.key_id)
+    log.info("head office listening on http://%s:%d/ (console /console/, API /api/v1, catalog key %s)",
+             config.server.host, config.server.port, ctx.key.key_id)
     try:
         stop.wait()
     finally:
-        server.shutdown()
+        server.close()
         publisher.stop()
 
 

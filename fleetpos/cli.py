@@ -227,6 +227,30 @@ def cmd_fleet_init(args) -> None:
           f"({config.signing_key_path})" + ("; broker password and ACL files written" if written else ""))
 
 
+def cmd_fleet_user_add(args) -> None:
+    """Create a console user (the first admin, or anyone): the password from a prompt or stdin."""
+    from fleet_server import users
+    from fleet_server.app import open_fleet
+    from fleet_server.errors import FleetError
+
+    config = _fleet_config(args)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if password != getpass.getpass("again: "):
+            sys.exit("the passwords differ: nothing was created")
+    ctx = open_fleet(config)
+    try:
+        with ctx.db.connection_context():
+            user = users.create_user(config.console, args.username, password, args.role, args.display_name or "",
+                                     actor=f"cli ({getpass.getuser()})")
+    except FleetError as exc:
+        sys.exit(f"could not create the user: {exc.message}")
+    print(f"console user {user.username} ({user.role}) created: log in at http://{config.server.host}:"
+          f"{config.server.port}/console/login")
+
+
 def cmd_fleet_broker_config(args) -> None:
     """Write a mosquitto.conf for a broker of head office's own (demo, small sites)."""
     from fleet_server import provisioning
@@ -316,6 +340,11 @@ def main(argv=None) -> None:
     q = fleet_command("ingest", cmd_fleet_ingest, "run ingest workers (sales and status from the stores)")
     q.add_argument("--workers", type=int, help="worker processes (default: [ingest] workers)")
     fleet_command("init", cmd_fleet_init, "create the database and signing key; write the broker's files")
+    q = fleet_command("user-add", cmd_fleet_user_add, "create a console user (e.g. the first admin)")
+    q.add_argument("username")
+    q.add_argument("--role", default="admin", choices=("admin", "catalog_manager", "store_ops", "viewer"))
+    q.add_argument("--display-name", help="the name the console shows")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from stdin (scripts)")
     q = fleet_command("broker-config", cmd_fleet_broker_config, "write a mosquitto.conf for head office's broker")
     q.add_argument("--out", required=True)
     q.add_argument("--port", type=int, default=1883)

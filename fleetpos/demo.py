@@ -5,8 +5,8 @@ with the catalog publisher, `fleetpos fleet ingest`), and one store whose till e
 with a one-time token, receives the demo catalog and cashiers from head office, and runs
 with simulated hardware (`fleetpos till`, with its kiosk pages) beside its sync agent
 (`fleetpos sync`). Everything lives under one data directory; a second run reuses it.
-The secrets it writes there (head office's broker password and admin token) are made
-for this demo directory only.
+The secrets it writes there (head office's broker password, admin token and the console
+user `admin`'s password, in fleet/demo-secrets.json) are made for this demo directory only.
 """
 
 from __future__ import annotations
@@ -68,8 +68,11 @@ class Fleet:
             demo_secrets = json.loads(self.secrets_file.read_text())
         else:  # made for this demo directory only
             demo_secrets = {"mqtt_password": secrets.token_urlsafe(18), "admin_token": secrets.token_urlsafe(24)}
-            self.secrets_file.write_text(json.dumps(demo_secrets))
-            self.secrets_file.chmod(0o600)
+        if "console_password" not in demo_secrets:  # a demo directory from before the console gets one too
+            demo_secrets["console_user"] = "admin"
+            demo_secrets["console_password"] = secrets.token_urlsafe(12)
+        self.secrets_file.write_text(json.dumps(demo_secrets))
+        self.secrets_file.chmod(0o600)
         self.fleet_config.write_text(_toml({
             "server": {"host": "127.0.0.1", "port": self.fleet_port, "data_dir": str(self.fleet_dir),
                        "admin_token": demo_secrets["admin_token"]},
@@ -79,6 +82,8 @@ class Fleet:
             "devices": {"broker_host": "127.0.0.1", "broker_port": self.mqtt_port, "heartbeat_seconds": 10},
             "broker": {"password_file": str(self.broker_dir / "passwd"), "acl_file": str(self.broker_dir / "acl"),
                        "pid_file": str(self.broker_dir / "mosquitto.pid")},
+            # the demo serves plain HTTP on loopback: the session cookie cannot be HTTPS-only
+            "console": {"secure_cookies": False},
         }), encoding="utf-8")
         from fleet_server import provisioning
 
@@ -130,14 +135,33 @@ class Fleet:
              "tax_class": tax, "scale_code": scale,
              "barcodes": [] if unit == "kg" or scale else [ean13(f"69{index:010d}")]}
             for index, (sku, name, category, unit, price, cost, tax, scale) in enumerate(PRODUCTS)]})
-        self.api("POST", "/api/stores", token, {"id": STORE_ID, "name": "演示门店 Demo Store"})
+        self.api("POST", "/api/v1/stores", token, {"id": STORE_ID, "name": "演示门店 Demo Store", "region": "east",
+                                                  "group": "demo"})
         self.api("PUT", f"/api/stores/{STORE_ID}/cashiers", token, {"cashiers": [
             {"code": code, "name": name, "role": role, "pin": pin} for code, name, role, pin in DEMO_CASHIERS]})
+
+    def ensure_console_user(self, demo_secrets: dict) -> None:
+        """The demo's console admin (password in demo-secrets.json), made once."""
+        from fleet_server import users
+        from fleet_server.app import open_fleet
+        from fleet_server.config import load_fleet_config
+        from fleet_server.models import User
+
+        config = load_fleet_config(self.fleet_config, environ={})
+        ctx = open_fleet(config)
+        try:
+            with ctx.db.connection_context():
+                if not User.select().where(User.username == demo_secrets["console_user"]).exists():
+                    users.create_user(config.console, demo_secrets["console_user"], demo_secrets["console_password"],
+                                      "admin", "Demo admin", actor="fleetpos demo")
+        finally:
+            ctx.db.close()
 
     def start(self) -> None:
         demo_secrets = self.write_configs()
         first_run = not (self.fleet_dir / "fleet.sqlite3").exists()
         self.run("--log-level", "WARNING", "fleet", "init", "--config", str(self.fleet_config))
+        self.ensure_console_user(demo_secrets)
         broker = self.spawn("broker", "-c", str(self.broker_dir / "mosquitto.conf"))
         _wait_port(self.mqtt_port, "mosquitto", broker)
         serve = self.spawn("fleet", "fleet", "serve", "--config", str(self.fleet_config))
@@ -189,10 +213,14 @@ def run_demo(root: Path, *, till_port: int, fleet_port: int, mqtt_port: int) -> 
     fleet = Fleet(root.resolve(), till_port, fleet_port, mqtt_port)
     try:
         fleet.start()
+        demo_secrets = json.loads(fleet.secrets_file.read_text())
         print(f"\nfleetpos demo is up (data in {fleet.root}):\n"
               f"  kiosk (till {STORE_ID}/{DEVICE_ID}):  http://127.0.0.1:{till_port}/\n"
               f"  customer display:                 http://127.0.0.1:{till_port}/display\n"
-              f"  head office API:                  http://127.0.0.1:{fleet_port}/api/stores "
+              f"  head office console:              http://127.0.0.1:{fleet_port}/console/ "
+              f"(user {demo_secrets['console_user']}, password {demo_secrets['console_password']}; "
+              f"kept in {fleet.secrets_file})\n"
+              f"  head office API:                  http://127.0.0.1:{fleet_port}/api/v1/openapi.json "
               f"(admin token in {fleet.secrets_file})\n"
               f"  MQTT broker:                      127.0.0.1:{mqtt_port}\n"
               "  demo cashiers (throwaway demo PINs): "
