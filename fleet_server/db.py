@@ -86,10 +86,18 @@ def _device_backlog(database: Database) -> None:
     add_column(database, models.Device, "backlog_rising_since")
 
 
+def _report_tables(database: Database) -> None:
+    # the tables are new (create_tables made them); fill them from the stored records
+    from .sales import backfill
+
+    backfill()
+
+
 #: (number, what it does, the step); numbers only ever grow; append new steps at the end
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "store.region and store.group (console, Ansible inventory)", _store_region_and_group),
     (2, "device.outbox_backlog and device.backlog_rising_since (alerts)", _device_backlog),
+    (3, "report tables (sale_fact, ...) from the records already held", _report_tables),
 ]
 
 

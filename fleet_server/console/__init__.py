@@ -40,7 +40,7 @@ NAV = [
 
 
 #: the console's page modules in this package, each with a blueprint `bp`; add an area's module here
-PAGES: list[str] = ["dashboard", "stores", "users"]
+PAGES: list[str] = ["dashboard", "stores", "users", "catalog", "sales", "reports", "stock"]
 
 
 def _fleet():

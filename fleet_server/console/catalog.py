@@ -1,0 +1,243 @@
+"""Console pages for the catalog: products and their prices per store group and store,
+catalog files (upload, every bad row, preview per store, publish), export, members and
+cashier accounts. The pages call the same services as /api/v1/catalog."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+
+from .. import catalog, imports
+from ..api.v1.catalog import cashier_view, member_view
+from ..audit import record as audit_record
+from ..auth import current_user, require
+from ..db import write_transaction
+from ..errors import FleetError, NotFound
+from ..models import (CatalogImport, Category, Member, MemberTier, PriceSchedule, Product, Promotion, Store,
+                      StoreCashier, TaxClass, database_proxy)
+
+bp = Blueprint("console_catalog", __name__, url_prefix="/console")
+
+PAGE = 100
+
+
+def _fleet():
+    return current_app.extensions["fleetpos.fleet"]
+
+
+def _actor() -> str:
+    return current_user().label
+
+
+@bp.app_template_filter("money")
+def _money(value):
+    return imports.format_money(value) if value is not None else "—"
+
+
+@bp.app_template_filter("qty")
+def _qty(value):
+    if value is None:
+        return "—"
+    return f"{value / 1000:.3f}".rstrip("0").rstrip(".")
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.get("/catalog")
+@require("catalog.read")
+def products():
+    query = Product.select().order_by(Product.sku)
+    q = (request.args.get("q") or "").strip()[:64]
+    if q:
+        query = query.where(Product.sku.contains(q) | Product.name.contains(q))
+    total = query.count()
+    page = _page()
+    rows = list(query.paginate(page, PAGE))
+    overrides = {}
+    for o in catalog.price_overrides():
+        overrides.setdefault(o["sku"], []).append(o)
+    recent = list(CatalogImport.select().order_by(CatalogImport.id.desc()).limit(10))
+    return render_template("console/catalog.html", active="catalog", products=rows, overrides=overrides, q=q,
+                           page=page, total=total, per_page=PAGE, imports=[imports.import_view(b) for b in recent],
+                           columns=imports.COLUMNS, column_help=imports.COLUMN_HELP, error=None)
+
+
+@bp.post("/catalog/imports")
+@require("catalog.write")
+def upload():
+    upload_file = request.files.get("file")
+    try:
+        if upload_file is None or not upload_file.filename:
+            raise FleetError("choose a .xlsx or .csv file to import", code="invalid_import")
+        batch = imports.stage(request.form.get("kind", "products"), upload_file.filename, upload_file.read(),
+                              actor=_actor())
+    except FleetError as exc:
+        recent = list(CatalogImport.select().order_by(CatalogImport.id.desc()).limit(10))
+        return render_template("console/catalog.html", active="catalog", products=[], overrides={}, q="", page=1,
+                               total=Product.select().count(), per_page=PAGE, error=exc.message,
+                               imports=[imports.import_view(b) for b in recent], columns=imports.COLUMNS,
+                               column_help=imports.COLUMN_HELP), 400
+    return redirect(f"/console/catalog/imports/{batch.id}")
+
+
+@bp.get("/catalog/imports/<int:import_id>")
+@require("catalog.read")
+def import_page(import_id):
+    batch = imports.get_import(import_id)
+    view = imports.import_view(batch)
+    valid_only = request.args.get("valid_only") == "1"
+    preview = None
+    if batch.state in ("staged", "has_errors") and (batch.state == "staged" or valid_only) and view["valid_rows"]:
+        preview = imports.preview(_fleet().key, import_id, valid_only=valid_only)
+    return render_template("console/catalog_import.html", active="catalog", batch=view, preview=preview,
+                           valid_only=valid_only)
+
+
+@bp.post("/catalog/imports/<int:import_id>/publish")
+@require("catalog.publish")
+def publish(import_id):
+    valid_only = request.form.get("valid_only") == "1"
+    versions = imports.publish(_fleet().key, import_id, actor=_actor(), valid_only=valid_only)
+    _fleet().catalog_changed()
+    notice = f"Published to {len(versions)} store(s): " + ", ".join(f"{s} → v{v}" for s, v in sorted(versions.items()))
+    return redirect(f"/console/catalog/imports/{import_id}?" + urlencode({"notice": notice}))
+
+
+@bp.post("/catalog/imports/<int:import_id>/discard")
+@require("catalog.write")
+def discard(import_id):
+    imports.discard(import_id, actor=_actor())
+    return redirect("/console/catalog?" + urlencode({"notice": f"Import {import_id} discarded"}))
+
+
+@bp.get("/catalog/export.<fmt>")
+@require("catalog.read")
+def export(fmt):
+    kind = request.args.get("kind", "products")
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("export as .csv or .xlsx")
+    data = imports.export_csv(kind) if fmt == "csv" else imports.export_xlsx(kind)
+    mime = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{kind}.{fmt}"'})
+
+
+@bp.get("/catalog/products/<sku>")
+@require("catalog.read")
+def product(sku):
+    item = Product.get_or_none(Product.sku == sku)
+    if item is None:
+        raise NotFound(f"no product {sku}", code="product_not_found")
+    prices = catalog.Prices([sku])
+    stores = list(Store.select().order_by(Store.id))
+    return render_template(
+        "console/product.html", active="catalog", product=item, barcodes=json.loads(item.barcodes),
+        overrides=catalog.price_overrides(sku),
+        store_prices=[(s, prices.price(s.id, sku), prices.source(s.id, sku)) for s in stores],
+        groups=sorted({s.group for s in stores if s.group}), stores=stores,
+        schedules=list(PriceSchedule.select().where(PriceSchedule.sku == sku).order_by(PriceSchedule.effective_at)))
+
+
+@bp.post("/catalog/products/<sku>/price")
+@require("catalog.write")
+def change_price(sku):
+    """A price change from the product page is staged like a one-row prices file, so it
+    gets the same checks and the same preview before it is published."""
+    scope = request.form.get("scope", "chain")
+    row = {"sku": sku, "price": request.form.get("price", "").strip()}
+    if scope == "group":
+        row["group"] = request.form.get("group", "")
+    elif scope == "store":
+        row["store"] = request.form.get("store", "")
+    if request.form.get("effective_at"):
+        row["effective_at"] = request.form["effective_at"].strip()
+    batch = imports.stage_rows("prices", [row], actor=_actor(), source=f"price of {sku} (console)")
+    return redirect(f"/console/catalog/imports/{batch.id}")
+
+
+# -- reference data, members, cashiers -------------------------------------------------------
+
+@bp.get("/catalog/reference")
+@require("catalog.read")
+def reference():
+    return render_template("console/catalog_reference.html", active="catalog",
+                           tax_classes=list(TaxClass.select().order_by(TaxClass.code)),
+                           categories=list(Category.select().order_by(Category.code)),
+                           tiers=list(MemberTier.select().order_by(MemberTier.rank)),
+                           promotions=[json.loads(p.data) for p in Promotion.select()
+                                       .order_by(Promotion.code)])
+
+
+@bp.get("/catalog/members")
+@require("catalog.read")
+def members():
+    query = Member.select().order_by(Member.card_no)
+    q = (request.args.get("q") or "").strip()[:64]
+    if q:
+        query = query.where(Member.card_no.contains(q) | Member.name.contains(q) | Member.phone.contains(q))
+    return render_template("console/members.html", active="catalog", members=[member_view(m) for m in
+                                                                             query.limit(500)],
+                           tiers=list(MemberTier.select().order_by(MemberTier.rank)), q=q, error=None)
+
+
+def _issue_with_audit(action, target, before, after, run):
+    with write_transaction(database_proxy.obj):
+        versions = run()
+        audit_record(action, target, before, after)
+    _fleet().catalog_changed()
+    return versions
+
+
+@bp.post("/catalog/members")
+@require("catalog.write")
+@require("catalog.publish")
+def save_member():
+    form = request.form
+    item = {"card_no": form.get("card_no", "").strip(), "name": form.get("name", "").strip(),
+            "phone": form.get("phone", "").strip() or None, "tier": form.get("tier", "normal"),
+            "active": form.get("active", "1") == "1"}
+    existing = Member.get_or_none(Member.card_no == item["card_no"])
+    if existing:
+        item["uuid"] = existing.uuid
+    versions = _issue_with_audit("catalog.members", f"member:{item['card_no']}",
+                                 member_view(existing) if existing else None, item,
+                                 lambda: catalog.upsert_members(_fleet().key, {"members": [item]}))
+    return redirect("/console/catalog/members?" + urlencode(
+        {"notice": f"Member {item['card_no']} saved and sent to {len(versions)} store(s)"}))
+
+
+@bp.get("/stores/<store_id>/cashiers")
+@require("catalog.read")
+def cashiers(store_id):
+    store = Store.get_or_none(Store.id == store_id)
+    if store is None:
+        raise NotFound(f"no store {store_id}", code="store_not_found")
+    return render_template("console/cashiers.html", active="catalog", store=store,
+                           cashiers=[cashier_view(c) for c in StoreCashier.select()
+                                     .where(StoreCashier.store == store_id).order_by(StoreCashier.code)])
+
+
+@bp.post("/stores/<store_id>/cashiers")
+@require("catalog.write")
+@require("catalog.publish")
+def save_cashier(store_id):
+    form = request.form
+    item = {"code": form.get("code", "").strip(), "name": form.get("name", "").strip(),
+            "role": form.get("role", "cashier"), "active": form.get("active", "1") == "1"}
+    if form.get("pin"):
+        item["pin"] = form["pin"].strip()
+    existing = StoreCashier.get_or_none((StoreCashier.store == store_id) & (StoreCashier.code == item["code"]))
+    after = {k: v for k, v in item.items() if k != "pin"} | {"pin_changed": "pin" in item}
+    ctx = _fleet()
+    _issue_with_audit("store.cashiers", f"store:{store_id}", cashier_view(existing) if existing else None, after,
+                      lambda: catalog.upsert_cashiers(ctx.key, store_id, {"cashiers": [item]},
+                                                      pin_hash_cost=ctx.config.catalog.pin_hash_cost))
+    return redirect(f"/console/stores/{store_id}/cashiers?" + urlencode(
+        {"notice": f"Cashier {item['code']} saved and sent to {store_id}"}))
