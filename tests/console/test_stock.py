@@ -1,0 +1,81 @@
+"""Stock at head office from the moves the tills sent over a real Mosquitto: on hand per
+store, low stock, stock-take variances; and group prices reaching only the group's tills."""
+
+from appliance.services import stock as till_stock
+
+from fleet_server import stock
+
+from tests.sync.conftest import CHIPS, COLA, MILK, wait_for
+
+
+def _tills(office, till_factory, groups):
+    for store_id, group in groups.items():
+        office.call("POST", "/api/v1/stores", {"id": store_id, "name": store_id, "group": group}, expect=201)
+    office.seed_catalog(list(groups))
+    tills = {}
+    for store_id in groups:
+        till = till_factory(store_id)
+        till.enroll(office)
+        till.start_agent()
+        tills[store_id] = till
+    for store_id, till in tills.items():
+        version = office.version(store_id)
+        wait_for(lambda: till.catalog_version() == version, message=f"{store_id} to get its catalog")
+    return tills
+
+
+def test_on_hand_low_stock_and_stock_take_variances_from_the_tills(fleet_factory, till_factory):
+    office = fleet_factory().start()
+    till = _tills(office, till_factory, {"s1": ""})["s1"]
+    ctx = till.use()
+    manager = till.login("2001")
+    till.open_shift(manager)
+    till_stock.receive_goods(ctx, manager, supplier="Metro", lines=[
+        {"code": COLA, "qty_milli": 24000, "cost_price": 180}, {"code": CHIPS, "qty_milli": 6000, "cost_price": 400},
+        {"code": MILK, "qty_milli": 10000}])
+    till.sell(manager, [COLA, COLA, CHIPS, CHIPS])
+    till_stock.adjust(ctx, manager, {"code": MILK}, -1000, "broken carton")
+    take = till_stock.start_stock_take(ctx, manager, "month end")
+    till_stock.count(ctx, manager, take.uuid, {"code": COLA}, 21000, mode="set")  # expected 22: one missing
+    till_stock.count(ctx, manager, take.uuid, {"code": CHIPS}, 4000, mode="set")  # as expected
+    till_stock.apply_stock_take(ctx, manager, take.uuid)
+    wait_for(lambda: till.backlog() == 0, timeout=20, message="every record acked")
+
+    milk_id = ctx.sql("SELECT id FROM product WHERE sku = 'MILK'").fetchone()[0]
+    with office.ctx.db.connection_context():
+        # the tills' stock moves name only their own product id: MILK was received and
+        # adjusted but never sold, so head office cannot name it yet
+        levels = {r["sku"]: r["qty_milli"] for r in stock.on_hand("s1")}
+        assert levels == {"COLA": 21000, "CHIPS": 4000, f"till product {milk_id}": 9000}
+    till.sell(manager, [MILK])  # a sale line names the id's SKU: every move of it is MILK's now
+    wait_for(lambda: till.backlog() == 0, timeout=20, message="the sale acked")
+    with office.ctx.db.connection_context():
+        levels = {r["sku"]: r["qty_milli"] for r in stock.on_hand("s1")}
+        assert levels == {"COLA": 21000, "CHIPS": 4000, "MILK": 8000}
+        till_levels = dict(ctx.sql("SELECT p.sku, l.qty_milli FROM stock_level l JOIN product p ON p.id = l.product_id"))
+        assert till_levels == levels  # head office agrees with the till
+        assert [r["sku"] for r in stock.low_stock("s1", 5000)] == ["CHIPS"]
+        takes = stock.stock_take_variances("s1")
+        assert len(takes) == 1
+        lines = {line["sku"]: line for line in takes[0]["lines"]}
+        assert lines["COLA"]["variance_milli"] == -1000 and lines["CHIPS"]["variance_milli"] == 0
+        assert takes[0]["total_variance_value"] == lines["COLA"]["variance_value"] == -180
+    page = office.call("GET", "/api/v1/stock/low?store=s1&below_milli=5000")
+    assert [r["sku"] for r in page["items"]] == ["CHIPS"]
+
+
+def test_a_group_price_reaches_only_the_groups_tills(fleet_factory, till_factory):
+    office = fleet_factory().start()
+    tills = _tills(office, till_factory, {"s1": "north", "s2": "north", "s3": "south"})
+    versions = office.call("POST", "/api/v1/catalog/prices",
+                           {"prices": [{"sku": "COLA", "group": "north", "price": 280}]})["versions"]
+    assert set(versions) == {"s1", "s2"}
+    for store_id in ("s1", "s2"):
+        wait_for(lambda: tills[store_id].catalog_version() == versions[store_id], message=f"{store_id} to update")
+        assert tills[store_id].products()["COLA"]["price"] == 280
+    # the south store got no change set and still sells at the chain price
+    assert tills["s3"].catalog_version() == office.version("s3")
+    assert tills["s3"].products()["COLA"]["price"] == 300
+    actor = tills["s1"].login()
+    tills["s1"].open_shift(actor)
+    assert tills["s1"].sell(actor, [COLA]).total == 280
