@@ -132,3 +132,32 @@ def test_console_store_pages(office):
     viewer, _ = office.user_client("viewer")
     page = viewer.get("/console/stores/s1").get_data(as_text=True)
     assert 'id="issue-token"' not in page and "Revoke" not in page  # no write forms for a viewer
+
+
+def test_ansible_dynamic_inventory_reads_the_stores_with_an_api_token(live_office):
+    """ansible/inventory/fleet_inventory.py against this head office, as a technician runs it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    office = live_office
+    office.call("POST", "/api/v1/stores", {"id": "sh-001", "name": "上海一店", "region": "east", "group": "shanghai"},
+                expect=201)
+    office.call("POST", "/api/v1/stores/sh-001/enrollment-tokens", {"device_id": "till-1"}, expect=201)
+    office.call("POST", "/api/v1/stores/sh-001/enrollment-tokens", {"device_id": "till-2"}, expect=201)
+    office.call("POST", "/api/v1/stores/sh-001/devices/till-2/revoke")
+    token = office.call("POST", "/api/v1/api-tokens", {"name": "ansible", "role": "viewer"}, expect=201)["token"]
+    result = subprocess.run([sys.executable, str(REPO / "ansible" / "inventory" / "fleet_inventory.py"), "--list"],
+                            env={**os.environ, "FLEETPOS_FLEET_URL": office.url, "FLEETPOS_FLEET_TOKEN": token},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    inventory = json.loads(result.stdout)
+    host = inventory["_meta"]["hostvars"]["sh-001-till-1"]
+    assert (host["fleetpos_region"], host["fleetpos_group"], host["fleetpos_store_id"]) == ("east", "shanghai",
+                                                                                           "sh-001")
+    assert "sh-001-till-2" not in inventory["_meta"]["hostvars"]  # revoked
+    assert any("east" in group and "sh-001-till-1" in value.get("hosts", [])
+               for group, value in inventory.items() if group != "_meta")
