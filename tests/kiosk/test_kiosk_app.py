@@ -194,3 +194,89 @@ def test_a_change_made_outside_a_request_and_a_refused_hardware_scan_reach_the_t
     rejected = [e["args"][0] for e in page.get_received() if e["name"] == "scan.rejected"]
     assert rejected == [{"code": "123", "message": "unknown barcode or SKU 123", "error": "unknown_barcode"}]
     page.disconnect()
+
+
+# -- the status bar's figures (kiosk_ui/status.py)
+
+def _enrolled(ctx):
+    with ctx.transaction():
+        ctx.sql("INSERT INTO sync_identity (id, store_id, device_id, broker_host, broker_port, username, password, "
+                "heartbeat_seconds, enrolled_at) VALUES (1, 's-9', 'till-1', '127.0.0.1', 1883, 'u', 'p', 60, "
+                "'2026-01-01 00:00:00')")
+
+
+def _outbox(ctx, created, acked=None):
+    with ctx.transaction():
+        ctx.sql("INSERT INTO outbox (kind, record_uuid, payload, created_at, acked_at) VALUES ('audit', ?, '{}', ?, ?)",
+                (f"r-{created}-{acked}", created, acked))
+
+
+def test_the_connection_to_head_office_comes_from_what_the_outbox_records(tmp_path):
+    from datetime import datetime
+
+    from kiosk_ui.status import sync_state
+
+    now = datetime(2026, 11, 23, 9, 0, 0)
+    ctx = open_till(make_config(tmp_path, kiosk={"offline_after_seconds": 120}), clock=lambda: now)
+    try:
+        assert sync_state(ctx)["state"] == "not_enrolled"
+        _enrolled(ctx)
+        assert sync_state(ctx) == {"state": "synced", "waiting": 0, "oldest_waiting_at": None, "last_ack_at": None,
+                                   "store_id": "s-9"}
+        _outbox(ctx, "2026-11-23 08:59:30")  # 30 s old: on its way
+        assert sync_state(ctx)["state"] == "sending"
+        _outbox(ctx, "2026-11-23 08:50:00")  # 10 min old, nothing acknowledged: head office is out of reach
+        state = sync_state(ctx)
+        assert (state["state"], state["waiting"], state["oldest_waiting_at"]) == ("offline", 2, "2026-11-23T08:50:00Z")
+        _outbox(ctx, "2026-11-23 08:40:00", acked="2026-11-23 08:59:50")  # but an acknowledgement just came
+        assert sync_state(ctx)["state"] == "sending"
+    finally:
+        ctx.db.close()
+
+
+@pytest.mark.parametrize(("content", "state", "store"), [
+    (None, "not_enrolled", None),
+    ('{"state": "enrolling", "message": "enrolling store s-9", "store_id": "s-9"}', "enrolling", "s-9"),
+    ('{"state": "failed", "message": "refused", "store_id": "s-9"}', "failed", "s-9"),
+    ('{"state": "enrolled", "message": "done", "store_id": "s-9"}', "enrolled", "s-9"),
+    ("not json", "unreadable", None),
+    ('{"state": "sideways"}', "not_enrolled", None),
+])
+def test_the_enrollment_state_is_read_from_the_first_boot_file(tmp_path, content, state, store):
+    from kiosk_ui.status import enrollment_state
+
+    path = tmp_path / "enrollment.json"
+    if content is not None:
+        path.write_text(content)
+    ctx = open_till(make_config(tmp_path, kiosk={"enrollment_file": str(path)}))
+    try:
+        found = enrollment_state(ctx)
+        assert (found["state"], found["store_id"]) == (state, store)
+        _enrolled(ctx)  # `fleetpos enroll` stored an identity: enrolled, whatever the file says
+        assert enrollment_state(ctx)["state"] == "enrolled" and enrollment_state(ctx)["store_id"] == "s-9"
+    finally:
+        ctx.db.close()
+
+
+def test_a_cashier_switches_the_screen_language_for_this_login_only(kiosk_app):
+    client = kiosk_app.test_client()
+    api_login(client, "1002")  # Bob has no language of his own: the store's zh-CN
+    client.post("/api/shifts", json={"opening_float": 0})
+    assert '<html lang="zh-CN">' in client.get("/sale").text
+    assert client.put("/kiosk/api/language", json={"locale": "fr"}).status_code == 400
+    assert client.put("/kiosk/api/language", json={"locale": "en"}).json == {"locale": "en"}
+    assert '<html lang="en">' in client.get("/sale").text
+    assert '<html lang="en">' in client.get("/shift").text
+    client.post("/api/auth/logout")
+    api_login(client, "1002")  # a new login starts in his own (the store's) language again
+    assert '<html lang="zh-CN">' in client.get("/sale").text
+
+
+def test_the_status_answer_without_devices_and_the_refund_page(kiosk_app):
+    client = kiosk_app.test_client()
+    assert client.get("/kiosk/api/status").status_code == 401
+    api_login(client, "1001")
+    status = client.get("/kiosk/api/status").json
+    assert status["devices"] == [] and status["print_queue"] == [] and status["drawer_open"] is None
+    assert status["sync"]["state"] == "not_enrolled" and status["enrollment"]["state"] == "not_enrolled"
+    assert "退货" in client.get("/refund").text

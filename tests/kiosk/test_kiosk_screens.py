@@ -21,6 +21,7 @@ DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 
 def doc_shot(page, name: str) -> None:
     """A screenshot for docs/kiosk.md (also kept with the test artifacts)."""
+    page.evaluate("document.getElementById('toast').hidden = true")
     shot(page, name)
     (DOCS_SCREENSHOTS / f"{name}.png").write_bytes(page.screenshot())
 

@@ -97,14 +97,14 @@ export function showStatusDetails() {
   const status = last;
   if (!status) return null;
   return openDialog((root, close) => {
+    // the drawer's row says whether it is open too (with a sensor)
+    const drawerState = status.drawer_open === null ? ""
+      : ` · ${t(status.drawer_open ? "status.drawer_open" : "status.drawer_closed")}`;
     const rows = present(status).map((device) => h("tr", { "data-device": device.kind },
       h("th", { scope: "row" }, deviceName(device.kind)),
       h("td", { class: device.attention ? "negative" : "" },
-        device.available ? t("status.ready") : (device.message || t("status.unavailable")))));
-    if (status.drawer_open !== null) {
-      rows.push(h("tr", {}, h("th", { scope: "row" }, t("status.drawer")),
-                  h("td", {}, t(status.drawer_open ? "status.drawer_open" : "status.drawer_closed"))));
-    }
+        (device.available ? t("status.ready") : (device.message || t("status.unavailable")))
+        + (device.kind === "drawer" ? drawerState : ""))));
     const { sync, enrollment } = status;
     const office = [
       h("tr", {}, h("th", { scope: "row" }, t("status.enrollment")),
