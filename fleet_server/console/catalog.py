@@ -8,6 +8,7 @@ import json
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
+from peewee import fn
 
 from .. import catalog, imports
 from ..api.v1.catalog import cashier_view, member_view
@@ -211,6 +212,15 @@ def save_member():
                                  lambda: catalog.upsert_members(_fleet().key, {"members": [item]}))
     return redirect("/console/catalog/members?" + urlencode(
         {"notice": f"Member {item['card_no']} saved and sent to {len(versions)} store(s)"}))
+
+
+@bp.get("/catalog/cashiers")
+@require("catalog.read")
+def cashier_stores():
+    counts = dict(StoreCashier.select(StoreCashier.store, fn.COUNT(StoreCashier.id)).group_by(StoreCashier.store)
+                  .tuples())
+    return render_template("console/cashier_stores.html", active="catalog",
+                           stores=[(s, counts.get(s.id, 0)) for s in Store.select().order_by(Store.id)])
 
 
 @bp.get("/stores/<store_id>/cashiers")

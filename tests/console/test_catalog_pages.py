@@ -1,0 +1,91 @@
+"""The catalog, sales, reports and stock pages through the console's forms: roles, CSRF,
+cashier accounts and members sent to the right stores, and a bad upload told in the page."""
+
+import io
+import json
+
+from fleet_server.models import AuditEntry, CatalogChange, StoreCashier
+
+from .test_catalog_import import HEADER, seed, xlsx
+
+
+def _changes(office, store_id):
+    with office.ctx.db.connection_context():
+        rows = CatalogChange.select().where(CatalogChange.store == store_id).order_by(CatalogChange.version)
+        return [c for row in rows for c in json.loads(json.loads(row.payload)["body"])["changes"]]
+
+
+def test_every_page_answers_for_a_viewer_without_forms_to_change_anything(office):
+    seed(office)
+    client, _csrf = office.user_client("viewer")
+    for path in ("/console/catalog", "/console/catalog/reference", "/console/catalog/members",
+                 "/console/catalog/cashiers", "/console/stores/s1/cashiers", "/console/sales",
+                 "/console/sales?kind=refund", "/console/reports", "/console/reports?report=payment", "/console/stock"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert 'action="/console/catalog/imports"' not in response.get_data(as_text=True)
+    assert client.get("/console/reports?report=nonsense").status_code == 400
+    assert client.get("/console/sales?from=yesterday").status_code == 400
+
+
+def test_a_catalog_manager_uploads_and_publishes_through_the_forms_with_csrf(office):
+    seed(office)
+    client, csrf = office.user_client("catalog_manager")
+    data = {"kind": "products", "file": (io.BytesIO(xlsx([HEADER, ["TEA", "乌龙茶", "6", "standard", "", "", "", ""]])),
+                                         "tea.xlsx")}
+    refused = client.post("/console/catalog/imports", data=dict(data), content_type="multipart/form-data")
+    assert refused.status_code == 403  # no CSRF token
+    data["file"] = (io.BytesIO(xlsx([HEADER, ["TEA", "乌龙茶", "6", "standard", "", "", "", ""]])), "tea.xlsx")
+    response = client.post("/console/catalog/imports", data={**data, "csrf_token": csrf},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "new product" in page and 'id="publish"' in page
+    published = client.post(response.headers["Location"] + "/publish", data={"csrf_token": csrf})
+    assert published.status_code == 302
+    assert [c["data"]["price"] for c in _changes(office, "s3") if c["entity"] == "product"] == [600]
+    with office.ctx.db.connection_context():
+        actions = [e.action for e in AuditEntry.select().order_by(AuditEntry.id)]
+    assert "catalog.import_stage" in actions and "catalog.import_publish" in actions
+
+
+def test_a_bad_upload_is_told_on_the_page(office):
+    seed(office)
+    client, csrf = office.user_client("catalog_manager")
+    response = client.post("/console/catalog/imports", content_type="multipart/form-data",
+                           data={"kind": "products", "csrf_token": csrf,
+                                 "file": (io.BytesIO(b"not a spreadsheet"), "catalog.xlsx")})
+    assert response.status_code == 400
+    assert "is not a readable .xlsx file" in response.get_data(as_text=True)
+
+
+def test_a_cashier_account_goes_to_its_store_only_and_its_pin_is_not_audited(office):
+    seed(office)
+    client, csrf = office.user_client("catalog_manager")
+    response = client.post("/console/stores/s2/cashiers", data={
+        "csrf_token": csrf, "code": "3001", "name": "赵敏", "role": "cashier", "pin": "4321", "active": "1"})
+    assert response.status_code == 302
+    assert [c["data"]["code"] for c in _changes(office, "s2") if c["entity"] == "cashier"] == ["3001"]
+    assert not [c for c in _changes(office, "s1") if c["entity"] == "cashier"]
+    with office.ctx.db.connection_context():
+        assert StoreCashier.get(StoreCashier.code == "3001").pin_hash.startswith("scrypt$")
+        entry = AuditEntry.select().where(AuditEntry.action == "store.cashiers").get()
+    assert "4321" not in (entry.after or "") and '"pin_changed": true' in entry.after
+    # a store-ops user may look but not change accounts
+    ops, ops_csrf = office.user_client("store_ops")
+    assert ops.get("/console/stores/s2/cashiers").status_code == 200
+    assert ops.post("/console/stores/s2/cashiers", data={"csrf_token": ops_csrf, "code": "3002", "name": "x",
+                                                         "pin": "1234"}).status_code == 403
+
+
+def test_a_member_goes_to_every_store(office):
+    seed(office)
+    office.admin("PUT", "/api/v1/catalog/member-tiers", {"member_tiers": [
+        {"code": "normal", "name": "普通会员", "rank": 0, "discount_bp": 0, "min_spend": 0}]})
+    client, csrf = office.user_client("admin")
+    response = client.post("/console/catalog/members", data={"csrf_token": csrf, "card_no": "88001234",
+                                                             "name": "陈静", "phone": "13800000000", "tier": "normal"})
+    assert response.status_code == 302
+    for store_id in ("s1", "s2", "s3"):
+        assert [c["data"]["card_no"] for c in _changes(office, store_id) if c["entity"] == "member"] == ["88001234"]
+    assert "88001234" in client.get("/console/catalog/members?q=8800").get_data(as_text=True)
