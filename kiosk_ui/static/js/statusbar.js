@@ -143,7 +143,10 @@ async function switchLanguage(locale) {
 }
 
 export function initStatusBar() {
-  for (const id of ["sb-devices", "sb-sync"]) $(id)?.addEventListener("click", showStatusDetails);
+  for (const id of ["sb-devices", "sb-sync"]) {
+    $(id)?.addEventListener("click", showStatusDetails);
+    $(id)?.addEventListener("mousedown", (event) => event.preventDefault()); // the scan field keeps the focus
+  }
   for (const button of document.querySelectorAll("[data-language]")) {
     button.addEventListener("click", () => switchLanguage(button.dataset.language));
   }
