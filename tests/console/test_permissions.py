@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from werkzeug.routing.converters import NumberConverter
 
 from fleet_server.auth import require
 from fleet_server.permissions import PERMISSIONS, ROLES, allows
@@ -56,8 +57,8 @@ def guarded_rules(app):
 def _url(rule) -> str:
     values = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__
-        values[name] = 999_999 if converter in ("IntegerConverter", "NumberConverter") else "no-such-thing"
+        numeric = isinstance(rule._converters[name], NumberConverter)
+        values[name] = 999_999 if numeric else "no-such-thing"
     return rule.build(values, append_unknown=False)[1]
 
 
