@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from flask import Blueprint, Flask, current_app, jsonify, make_response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -91,7 +91,9 @@ def login():
             except accounts.LoginFailed as exc:
                 error, status = exc.message, exc.status
             else:
-                response = redirect(_safe_next(request.args.get("next")))
+                # via a check that the browser sent the cookie back (an HTTPS-only cookie over plain
+                # HTTP would otherwise send the user back to this page without a word)
+                response = redirect("/console/login/check?" + urlencode({"next": _safe_next(request.args.get("next"))}))
                 _set_cookie(response, SESSION_COOKIE, result.session_token,
                             _fleet().config.console.session_hours * 3600)
                 response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -99,6 +101,19 @@ def login():
     token = secrets.token_urlsafe(24)
     response = make_response(render_template("console/login.html", error=error, username=username,
                                              login_csrf=token), status)
+    _set_cookie(response, LOGIN_CSRF_COOKIE, token, 3600)
+    return response
+
+
+@bp.get("/login/check")
+def login_check():
+    if current_user() is not None:
+        return redirect(_safe_next(request.args.get("next")))
+    error = ("You were logged in, but your browser did not send the session cookie back. Head office marks it "
+             "HTTPS-only ([console] secure_cookies): open the console over https://, or, on a loopback-only setup "
+             "such as the demo, set secure_cookies = false.")
+    token = secrets.token_urlsafe(24)
+    response = make_response(render_template("console/login.html", error=error, username="", login_csrf=token), 400)
     _set_cookie(response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
 

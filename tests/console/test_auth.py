@@ -65,11 +65,27 @@ def test_login_redirects_only_inside_the_console(office):
     client = office.app.test_client()
     response = client.post("/console/login?next=https://evil.example/x",
                            data={"username": username, "password": password, "csrf_token": _login_form(client)})
-    assert response.headers["Location"] == "/console/"
+    assert client.get(response.headers["Location"]).headers["Location"] == "/console/"
     client = office.app.test_client()
     response = client.post("/console/login?next=/console/audit",
                            data={"username": username, "password": password, "csrf_token": _login_form(client)})
-    assert response.headers["Location"] == "/console/audit"
+    assert client.get(response.headers["Location"]).headers["Location"] == "/console/audit"
+    assert client.get("/console/login/check?next=//evil.example").headers["Location"] == "/console/"
+
+
+def test_a_session_cookie_the_browser_does_not_send_back_is_explained(office):
+    """A browser drops an HTTPS-only cookie on plain HTTP: the check after login says why."""
+    username, password = office.make_user("viewer")
+    client = office.app.test_client()
+    response = client.post("/console/login", data={"username": username, "password": password,
+                                                   "csrf_token": _login_form(client)})
+    check = response.headers["Location"]
+    assert check.startswith("/console/login/check?")
+    cookieless = office.app.test_client(use_cookies=False)  # what such a browser sends next
+    response = cookieless.get(check)
+    assert response.status_code == 400
+    assert "did not send the session cookie back" in response.get_data(as_text=True)
+    assert client.get(check).status_code == 302  # the browser that kept it goes on
 
 
 @pytest.mark.parametrize("how", ["none", "wrong", "other session's"])
