@@ -79,6 +79,13 @@ def test_create_a_store_enroll_a_till_and_see_it_online(console_page, live_offic
     expect(update).to_contain_text('"region": "east"')
     expect(update).to_contain_text('"region": "east-1"')
     shot(page, "audit", docs=True)
+
+    page.goto(f"{live_office.url}/console/stores/sh-001")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Revoke till-1? ..."
+    row.locator("button.revoke").click()
+    expect(page.locator(".notice")).to_contain_text("Device till-1 revoked")
+    expect(row).to_contain_text("revoked")
+    expect(row).to_have_attribute("data-online", "false")
     till.stop_agent()
 
 
