@@ -114,7 +114,6 @@ def _line_report(field, label, start, end, store):
     column = getattr(SaleLineFact, field)
     extra = [SaleLineFact.name] if field == "sku" else []
     query = (SaleLineFact.select(column, *[fn.MAX(e).alias("name") for e in extra],
-                                 fn.COUNT(fn.DISTINCT(SaleLineFact.sale_uuid)).alias("sales"),
                                  fn.SUM(SaleLineFact.qty_milli).alias("qty_milli"),
                                  fn.SUM(SaleLineFact.net).alias("total"), fn.SUM(SaleLineFact.revenue).alias("revenue"),
                                  fn.SUM(SaleLineFact.cost).alias("cost"), fn.COUNT(SaleLineFact.id).alias("lines"),
@@ -126,7 +125,7 @@ def _line_report(field, label, start, end, store):
         .where(_where(RefundLineFact, start, end, store)).group_by(getattr(RefundLineFact, field)).dicts())}
     rows = []
     for row in query:
-        if row.pop("costed") != row.pop("lines"):
+        if row.pop("costed") != row["lines"]:
             row["cost"] = None
         row[field] = row[field] if row[field] is not None else ""
         row["qty_milli"] = int(row["qty_milli"] or 0)
@@ -137,7 +136,7 @@ def _line_report(field, label, start, end, store):
         rows.append(_margin(row))
     rows.sort(key=lambda r: (-r["total"], str(r[field])))
     columns = [_col(field, label)] + ([_col("name", "Name")] if extra else []) + [
-        _col("sales", "Sales", "int"), _col("qty_milli", "Quantity", "qty"), _col("total", "Takings", "money"),
+        _col("lines", "Sale lines", "int"), _col("qty_milli", "Quantity", "qty"), _col("total", "Takings", "money"),
         _col("revenue", "Revenue (ex tax)", "money"), _col("cost", "Cost", "money"),
         _col("margin", "Gross margin", "money"), _col("margin_bp", "Margin %", "bp"),
         _col("refunded_qty_milli", "Refunded qty", "qty"), _col("refunded", "Refunded", "money")]
@@ -212,11 +211,26 @@ def run(name: str, *, date_from=None, date_to=None, store: str | None = None) ->
             "store": store, "columns": columns, "rows": rows, "totals": totals}
 
 
-def chart_series(report: dict, value: str = "total") -> dict:
-    """Labels and values for a chart of `report` (the first column against `value`)."""
-    first = report["columns"][0]["key"]
-    return {"labels": [str(row[first]) for row in report["rows"]],
-            "values": [row.get(value) or 0 for row in report["rows"]]}
+def chart_series(report: dict, value: str = "total", limit: int = 40) -> dict:
+    """Labels and values for a chart of `report`: its first column against `value` (the
+    day/store/hour report per hour, summed over stores; a cashier by store and code), at
+    most `limit` bars (the largest, for products and categories)."""
+    name, rows = report["report"], report["rows"]
+    if name == "day_store_hour":
+        sums: dict[str, int] = {}
+        for row in rows:
+            sums[row["hour"]] = sums.get(row["hour"], 0) + (row.get(value) or 0)
+        return {"labels": sorted(sums), "values": [sums[h] for h in sorted(sums)]}
+    if name == "cashier":
+        labels = [f"{row['store_id']} {row['cashier']}" for row in rows]
+    else:
+        first = report["columns"][0]["key"]
+        labels = [str(row[first]) for row in rows]
+    values = [row.get(value) or 0 for row in rows]
+    if len(labels) > limit:
+        top = sorted(range(len(values)), key=lambda i: -values[i])[:limit]
+        labels, values = [labels[i] for i in sorted(top)], [values[i] for i in sorted(top)]
+    return {"labels": labels, "values": values}
 
 
 def today_by_hour(store: str | None = None) -> dict:

@@ -16,6 +16,10 @@ CHART_VALUE = {"store": "total", "day": "total", "hour": "total", "day_store_hou
                "category": "total", "cashier": "total", "payment": "net"}
 
 
+#: rows shown on the page (the export has them all)
+PAGE_ROWS = 500
+
+
 def _args():
     return {"date_from": request.args.get("from") or None, "date_to": request.args.get("to") or None,
             "store": request.args.get("store") or None}
@@ -30,13 +34,11 @@ def report_page():
     try:
         result = reports.run(name, **args)
         chart = reports.chart_series(result, CHART_VALUE.get(name, "total"))
-        if name == "product":
-            chart = {"labels": chart["labels"][:20], "values": chart["values"][:20]}
     except FleetError as exc:
         error = exc.message
     today = reports.today_by_hour(args["store"]) if not error else None
     return render_template("console/reports.html", active="reports", name=name, names=reports.REPORTS,
-                           result=result, chart=chart, today=today, error=error, args=args,
+                           result=result, chart=chart, today=today, error=error, args=args, page_rows=PAGE_ROWS,
                            stores=list(Store.select().order_by(Store.id)),
                            query_string=request.query_string.decode()), 400 if error else 200
 

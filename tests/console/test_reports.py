@@ -128,3 +128,15 @@ def test_backfill_fills_the_report_tables_from_stored_records_once(fleet_factory
         assert reports.run("day")["totals"]["total"] == sum(s.total for s in sold)
         record = json.loads(ReceivedRecord.get(ReceivedRecord.uuid == sold[0].uuid).payload)
         assert SaleFact.get_by_id(sold[0].uuid).receipt_no == record["receipt_no"]
+
+
+def test_the_day_store_hour_chart_sums_the_stores_per_hour_and_long_charts_keep_the_largest():
+    report = {"report": "day_store_hour", "columns": [{"key": "day"}], "rows": [
+        {"day": "2026-12-05", "store_id": "s1", "hour": "09:00", "total": 100},
+        {"day": "2026-12-05", "store_id": "s2", "hour": "09:00", "total": 50},
+        {"day": "2026-12-05", "store_id": "s1", "hour": "10:00", "total": 7}]}
+    assert reports.chart_series(report) == {"labels": ["09:00", "10:00"], "values": [150, 7]}
+    products = {"report": "product", "columns": [{"key": "sku"}],
+                "rows": [{"sku": f"P{i}", "total": i} for i in range(50)]}
+    chart = reports.chart_series(products, limit=3)
+    assert chart == {"labels": ["P47", "P48", "P49"], "values": [47, 48, 49]}

@@ -499,3 +499,18 @@ OPENAPI_PATHS = {
                          body=_list_body("cashiers"), tag=_TAG, operation_id="putCashiers"),
     },
 }
+
+# publishing or discarding an import that is already done is a conflict
+for _path, _method in (("/api/v1/catalog/imports/{import_id}/publish", "post"),
+                       ("/api/v1/catalog/imports/{import_id}/discard", "post"),
+                       ("/api/v1/catalog/imports/{import_id}/preview", "get")):
+    OPENAPI_PATHS[_path][_method]["responses"]["409"] = {
+        "description": "the import is already published or discarded",
+        "content": {"application/json": {"schema": ref("Error")}}}
+
+# a store, product, import or record named in the path or query that does not exist
+for _operations in OPENAPI_PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"].setdefault("404", {"description": "no such store, product or record",
+                                                   "content": {"application/json": {
+                                                       "schema": {"$ref": "#/components/schemas/Error"}}}})

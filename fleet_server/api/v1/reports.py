@@ -65,3 +65,16 @@ OPENAPI_PATHS = {
                          parameters=[_RANGE[2]], tag="reports", operation_id="getTodayByHour"),
     },
 }
+
+# a store, product, import or record named in the path or query that does not exist
+for _operations in OPENAPI_PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"].setdefault("404", {"description": "no such store, product or record",
+                                                   "content": {"application/json": {
+                                                       "schema": {"$ref": "#/components/schemas/Error"}}}})
+
+# format=csv / format=xlsx answer the same table as a file
+OPENAPI_PATHS["/api/v1/reports/{name}"]["get"]["responses"]["200"]["content"].update({
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string",
+                                                                                     "format": "binary"}}})

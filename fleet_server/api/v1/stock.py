@@ -64,3 +64,10 @@ OPENAPI_PATHS = {
                          tag="stock", operation_id="stockTakes"),
     },
 }
+
+# a store, product, import or record named in the path or query that does not exist
+for _operations in OPENAPI_PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"].setdefault("404", {"description": "no such store, product or record",
+                                                   "content": {"application/json": {
+                                                       "schema": {"$ref": "#/components/schemas/Error"}}}})
