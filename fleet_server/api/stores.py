@@ -1,4 +1,6 @@
-"""Stores, their devices and cashier accounts, and what head office received from them."""
+"""Stores, their devices and cashier accounts, and what head office received from them.
+
+(The first admin API; /api/v1/stores is the fuller one. Both audit their changes.)"""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from peewee import fn
 
 from fleetpos.messages import utc_iso
 
-from .. import catalog, enrollment
+from .. import catalog, enrollment, stores
 from ..errors import NotFound
 from ..models import ReceivedRecord, Store
 from .common import admin_required, body, fleet
@@ -30,7 +32,7 @@ def list_stores():
 @admin_required
 def create_store():
     data = body()
-    store = enrollment.create_store(data.get("id"), data.get("name"))
+    store = stores.create_store(data.get("id"), data.get("name"))
     return jsonify({"store": _store_view(store)}), 201
 
 
@@ -46,7 +48,7 @@ def get_store(store_id):
 @bp.post("/<store_id>/devices")
 @admin_required
 def add_device(store_id):
-    device, token, expires_at = enrollment.issue_token(fleet().config, store_id, body().get("device_id"))
+    device, token, expires_at = stores.issue_token(fleet().config, store_id, body().get("device_id"))
     return jsonify({"device": enrollment.device_view(device), "token": token,
                     "expires_at": utc_iso(expires_at)}), 201
 
@@ -60,7 +62,7 @@ def get_device(store_id, device_id):
 @bp.post("/<store_id>/devices/<device_id>/revoke")
 @admin_required
 def revoke_device(store_id, device_id):
-    return jsonify({"device": enrollment.device_view(enrollment.revoke(fleet().config, store_id, device_id))})
+    return jsonify({"device": enrollment.device_view(stores.revoke_device(fleet().config, store_id, device_id))})
 
 
 @bp.put("/<store_id>/cashiers")

@@ -84,3 +84,12 @@ def test_audit_page_filters_and_shows_before_after(office):
     assert 'data-action="store.create"' not in html
     viewer, _ = office.user_client("viewer")
     assert viewer.get("/console/audit").status_code == 403
+
+
+def test_the_first_admin_api_audits_store_and_device_changes_too(office):
+    office.admin("POST", "/api/stores", {"id": "old-api", "name": "Old API"}, expect=201)
+    office.admin("POST", "/api/stores/old-api/devices", {"device_id": "till-1"}, expect=201)
+    office.admin("POST", "/api/stores/old-api/devices/till-1/revoke")
+    assert _entries(office, "store.create")[0]["target"] == "store:old-api"
+    assert _entries(office, "device.token")[0]["target"] == "device:old-api/till-1"
+    assert _entries(office, "device.revoke")[0]["after"]["state"] == "revoked"
