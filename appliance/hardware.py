@@ -126,6 +126,9 @@ class TillHardware:
         # sales whose customer wants no receipt: not printed when they complete (reprint still can)
         self._no_receipt: set[str] = set()
         self._no_receipt_lock = threading.Lock()
+        #: code -> True when a screen other than the sale took the scan (returns, stock take);
+        #: set by the kiosk, which knows which screen is in front
+        self.divert_scan = None
 
     def start(self) -> None:
         self.ctx.events.subscribe("*", self._on_event)
@@ -166,7 +169,10 @@ class TillHardware:
 
     def _on_scan(self, scan) -> None:
         """On the scanner's thread: put the code in the open sale. The driver layer already
-        beeped for a good read; a code the till refuses gets the error beep."""
+        beeped for a good read; a code the till refuses gets the error beep. A screen
+        that takes scans itself (the returns screen, a stock take) gets the code instead."""
+        if self.divert_scan is not None and self.divert_scan(scan.code):
+            return
         with self._scan_lock, self.ctx.db.connection_context():
             actor = self._current_actor()
             if actor is None:

@@ -9,7 +9,11 @@ Pages join a room by what they are (`till` or `display`) and get:
 - `scan.rejected` {code, message, error} (till pages): the hardware scanner read a code the
   till refused (unknown barcode, nobody logged in...);
 - `display.update` {mode: idle|sale|paid, ...} (display pages): what the customer sees;
-  sent on connect too, so a display that (re)connects shows the current sale at once.
+  sent on connect too, so a display that (re)connects shows the current sale at once;
+- `scan` {code} (the till page that asked for scans): the hardware scanner's read, for a
+  screen that is not the sale (returns, stock). A page says `scan.target` {active} when it
+  comes to the front: the last page that asked gets the scans, until it says otherwise or
+  goes away; meanwhile scans do not go into the sale.
 
 They follow the till's events (`ctx.events`): `sale.changed` and `sale.completed`, which
 the services publish after each committed change, and `scan.rejected`. A change made by a
@@ -64,11 +68,17 @@ class LiveUpdates:
         self.socketio = SocketIO(app, async_mode="threading", logger=False, engineio_logger=False)
         self._lock = threading.Lock()
         self._display: dict | None = None  # last state pushed; None until the first change
+        self._scan_target: str | None = None  # the Socket.IO session of the page taking scans
         for name in SALE_EVENTS:
             ctx.events.subscribe(name, self._sale_event)
         ctx.events.subscribe("scan.rejected", self._scan_rejected)
         app.after_request(self._after_request)
         self.socketio.on_event("connect", self._connect)
+        self.socketio.on_event("disconnect", self._disconnect)
+        self.socketio.on_event("scan.target", self._claim_scans)
+        hardware = app.extensions.get("fleetpos.hardware")
+        if hardware is not None:
+            hardware.divert_scan = self.divert_scan
 
     # -- from the till's events
 
@@ -127,6 +137,28 @@ class LiveUpdates:
         with self.ctx.db.connection_context():
             sale = current_sale(self.ctx)
             return display_view(sale_view(self.ctx, sale) if sale else None)
+
+    # -- scans for screens other than the sale
+
+    def divert_scan(self, code: str) -> bool:
+        """On the scanner's thread: hand the code to the page that asked for scans, if any."""
+        with self._lock:
+            target = self._scan_target
+        if target is None:
+            return False
+        self.socketio.emit("scan", {"code": code}, to=target)
+        return True
+
+    def _claim_scans(self, message=None):
+        """The page in front says whether it takes the scans (one screen: the last one decides)."""
+        active = isinstance(message, dict) and message.get("active") is True
+        with self._lock:
+            self._scan_target = request.sid if active else None
+
+    def _disconnect(self, *_args):
+        with self._lock:
+            if self._scan_target == request.sid:
+                self._scan_target = None
 
     def _connect(self, auth=None):
         if isinstance(auth, dict) and auth.get("role") == "display":

@@ -17,3 +17,13 @@ export function connectLive(role, handlers = {}) {
   }
   return socket;
 }
+
+// A screen that takes the hardware scanner's reads itself (returns, stock) says so with
+// active() = true; the sale screen says false, so that scans go into the sale again. The
+// till is told after every (re)connect; call the returned function when active() changes.
+export function claimScans(socket, active) {
+  const tell = () => socket.emit("scan.target", { active: Boolean(active()) });
+  socket.on("connect", tell);
+  if (socket.connected) tell();
+  return tell;
+}

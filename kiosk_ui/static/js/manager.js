@@ -5,7 +5,8 @@ import { dateTime, has, t } from "./i18n.js";
 import { api } from "./api.js";
 import { askForm, h, showError, toast, withOverride } from "./ui.js";
 import { initChrome } from "./chrome.js";
-import { initStock, showStock } from "./stock.js";
+import { initStock, showStock, stockScan } from "./stock.js";
+import { claimScans, connectLive } from "./live.js";
 import { loadReport } from "./reports.js";
 
 const $ = (id) => document.getElementById(id);
@@ -142,6 +143,7 @@ function showTab(name) {
   main.dataset.tab = name;
   if (name === "audit") loadAudit().catch(showError);
   if (name === "stock") showStock();
+  tellScans();
   if (name === "reports") loadReport().catch(showError);
 }
 
@@ -157,6 +159,9 @@ document.addEventListener("keydown", (event) => {
   showTab(TABS[index]);
 });
 initStock();
+// on the stock tab the till's scanner counts, looks up and receives here instead of selling
+const tellScans = claimScans(connectLive("till", { scan: ({ code }) => stockScan(code) }),
+                             () => main.dataset.tab === "stock");
 const wanted = new URLSearchParams(location.search).get("tab");
 $("add-cashier").addEventListener("click", addCashier);
 $("audit-more").addEventListener("click", () => loadAudit(true).catch(showError));

@@ -5,6 +5,7 @@ import { count, dateTime, money, qty, t } from "./i18n.js";
 import { ApiError, api, errorText } from "./api.js";
 import { h, showError, toast, withOverride } from "./ui.js";
 import { initChrome } from "./chrome.js";
+import { claimScans, connectLive } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
 const main = $("refund");
@@ -264,4 +265,6 @@ document.addEventListener("keydown", (event) => {
 
 initChrome();
 setMode("find");
+// the till's own scanner (which types into no page) reads receipts here while this screen is up
+claimScans(connectLive("till", { scan: ({ code }) => find(code) }), () => true);
 loadRecent().then(() => { main.dataset.state = "ready"; });

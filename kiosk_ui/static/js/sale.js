@@ -10,7 +10,7 @@ import {
   withOverride,
 } from "./ui.js";
 import { initChrome } from "./chrome.js";
-import { connectLive } from "./live.js";
+import { claimScans, connectLive } from "./live.js";
 import { lastStatus, onStatus, refreshStatus } from "./statusbar.js";
 
 const $ = (id) => document.getElementById(id);
@@ -767,7 +767,7 @@ if (state.paying) {
 }
 main.dataset.state = "ready";
 loadQuickKeys();
-connectLive("till", {
+const live = connectLive("till", {
   "sale.changed": (message) => {
     if (message.origin !== PAGE_ID) serial(() => reloadSale().catch(report));
   },
@@ -776,3 +776,4 @@ connectLive("till", {
                                                             details: { code_scanned: message.code } })),
   reconnect: () => serial(() => reloadSale().catch(report)),
 });
+claimScans(live, () => false); // the hardware scanner's reads go into the sale

@@ -271,6 +271,25 @@ async function loadLow() {
 
 // -- the tab
 
+let scans = Promise.resolve();
+
+// A code typed or scanned into the field, or read by the till's scanner: what it does
+// depends on the view. One after another, in the order they came.
+export function stockScan(text) {
+  if (!text) return scans;
+  scans = scans.then(async () => {
+    $("stock-error").textContent = "";
+    try {
+      if (state.view === "low") showStock("lookup");
+      await ON_SCAN[state.view](text);
+    } catch (error) {
+      fail(error);
+    }
+    $("stock-scan").focus();
+  });
+  return scans;
+}
+
 const ON_SCAN = { lookup, receipt: addDelivery, take: countScan, low: lookup };
 
 export function showStock(view = state.view) {
@@ -293,19 +312,11 @@ export function initStock() {
     const button = event.target.closest("[data-view]");
     if (button && VIEWS.includes(button.dataset.view)) showStock(button.dataset.view);
   });
-  $("stock-form").addEventListener("submit", async (event) => {
+  $("stock-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("stock-scan").value.trim();
     $("stock-scan").value = "";
-    $("stock-error").textContent = "";
-    if (!text) return;
-    try {
-      if (state.view === "low") showStock("lookup");
-      await ON_SCAN[state.view](text);
-    } catch (error) {
-      fail(error);
-    }
-    $("stock-scan").focus();
+    stockScan(text);
   });
   $("tab-stock").addEventListener("mousedown", (event) => {
     if (event.target.closest("button")) event.preventDefault();
