@@ -137,6 +137,11 @@ def test_returns_refuse_more_than_was_sold_and_a_second_return_sees_what_is_left
     login(page, sim_till, "王芳", "1001")
     page.goto(f"{sim_till.url}/refund")
     expect(page.locator("#refund")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#recent [data-receipt]")).to_have_count(2)
+    page.keyboard.type("chips")  # searching today's receipts by product
+    expect(page.locator("#recent [data-receipt]")).to_have_count(1)
+    expect(page.locator("#recent [data-receipt]")).to_have_attribute("data-receipt", sale["receipt_no"])
+    page.locator("#receipt-scan").fill("")
     # by its number, as typed (a receipt with a Code 128 scans the same way)
     page.keyboard.type(sale["receipt_no"])
     page.keyboard.press("Enter")

@@ -44,6 +44,7 @@ function show({ sale, lines }) {
   state.restock = new Map(lines.map((line) => [line.line_id, true]));
   state.method = "original";
   scan.value = "";
+  drawRecent();
   $("r-heading").textContent = t("done.receipt", { number: sale.receipt_no });
   $("r-facts").textContent = [dateTime(sale.completed_at), sale.cashier.name, money(sale.total + sale.rounding),
                               sale.payments.map((p) => t(`method.${p.method}`)).join(" + "),
@@ -192,22 +193,36 @@ function clear() {
   state.sale = null;
   setMode("find");
   scan.value = "";
+  drawRecent();
   scan.focus();
+}
+
+let recent = [];
+
+// Today's receipts, newest first; what is typed in the field narrows them by receipt
+// number or product name (a scan ends with Enter and looks the receipt up instead).
+function drawRecent() {
+  const query = scan.value.trim().toLowerCase();
+  const shown = recent.filter((sale) => !query || sale.receipt_no.toLowerCase().includes(query)
+    || sale.lines.some((line) => line.name.toLowerCase().includes(query) || line.sku.toLowerCase().includes(query)));
+  $("recent").replaceChildren(...shown.map((sale) => h("button", { type: "button", class: "btn pick",
+                                                                   "data-receipt": sale.receipt_no },
+    h("span", { class: "pick-label" }, `${sale.receipt_no} · ${money(sale.total + sale.rounding)}`),
+    h("span", { class: "pick-detail" }, `${dateTime(sale.completed_at)} · ${t("sale.lines_count", { n: count(sale.lines.length) })}`
+      + ` · ${sale.lines.slice(0, 3).map((line) => line.name).join(", ")}`))));
+  if (!shown.length) $("recent").replaceChildren(h("p", { class: "empty" }, t("refund.no_recent")));
 }
 
 async function loadRecent() {
   try {
-    const { sales } = await api("GET", "/api/sales?status=completed&limit=12");
-    $("recent").replaceChildren(...sales.map((sale) => h("button", { type: "button", class: "btn pick",
-                                                                      "data-receipt": sale.receipt_no },
-      h("span", { class: "pick-label" }, `${sale.receipt_no} · ${money(sale.total + sale.rounding)}`),
-      h("span", { class: "pick-detail" }, `${dateTime(sale.completed_at)} · ${t("sale.lines_count", { n: count(sale.lines.length) })}`
-        + ` · ${sale.lines.slice(0, 3).map((line) => line.name).join(", ")}`))));
-    if (!sales.length) $("recent").replaceChildren(h("p", { class: "empty" }, t("refund.no_recent")));
+    recent = (await api("GET", "/api/sales?status=completed&limit=50")).sales;
+    drawRecent();
   } catch (error) {
     showError(error);
   }
 }
+
+scan.addEventListener("input", drawRecent);
 
 $("find-form").addEventListener("submit", (event) => {
   event.preventDefault();
