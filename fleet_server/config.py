@@ -1,7 +1,7 @@
 """Head office's configuration: one TOML file (`fleetpos fleet serve --config fleet.toml`),
 then environment variables, then what tests pass in.
 
-    [server]   host, port, data_dir, admin_token
+    [server]   host, port, data_dir, admin_token, trusted_proxy
     [database] url               (or DATABASE_URL: sqlite:///path or postgresql://user@host:port/db)
     [mqtt]     host, port, username, password, ca_file    (head office's own broker connection)
     [devices]  broker_host, broker_port, broker_tls, heartbeat_seconds, enrollment_ttl_hours
@@ -38,6 +38,9 @@ class ServerSection:
     data_dir: str = "/var/lib/fleetpos-fleet"
     #: bearer token for the admin API; empty refuses every admin call
     admin_token: str = ""
+    #: the address of a reverse proxy that terminates TLS in front of head office (e.g. 127.0.0.1):
+    #: its X-Forwarded-For/-Proto are then believed (client addresses in the audit log, https)
+    trusted_proxy: str = ""
 
 
 @dataclass(frozen=True)

@@ -66,26 +66,50 @@ class Publisher:
         self.client.stop()
 
 
+def http_server(config: FleetConfig, app):
+    """Waitress on [server] host:port, not running yet (run_http_server runs it)."""
+    from waitress import create_server
+
+    proxy = {}
+    if config.server.trusted_proxy:
+        proxy = {"trusted_proxy": config.server.trusted_proxy, "clear_untrusted_proxy_headers": True,
+                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}}
+    return create_server(app, host=config.server.host, port=config.server.port,
+                         threads=config.console.http_threads, ident="fleetpos", **proxy)
+
+
+def run_http_server(server, stop: threading.Event) -> None:
+    """Serve until `stop` is set, then close waitress' sockets and workers (in this thread:
+    closing them under a running select() from another thread races with it)."""
+    from waitress import wasyncore
+
+    try:
+        while not stop.is_set() and server._map:
+            wasyncore.loop(timeout=0.2, map=server._map, count=1)
+    finally:
+        server.close()
+        wasyncore.close_all(server._map)
+        server.task_dispatcher.shutdown()
+
+
 def serve(config: FleetConfig) -> None:
     """The HTTP API and console (waitress, a production WSGI server, with
     [console] http_threads worker threads) and the catalog publisher."""
-    from waitress import create_server
-
     ctx = open_fleet(config)
     app = create_app(ctx=ctx)
     publisher = Publisher(ctx)
     publisher.start()
-    server = create_server(app, host=config.server.host, port=config.server.port,
-                           threads=config.console.http_threads, ident="fleetpos")
+    server = http_server(config, app)
     stop = _stop_on_signals()
-    thread = threading.Thread(target=server.run, name="fleet-http", daemon=True)
+    thread = threading.Thread(target=run_http_server, args=(server, stop), name="fleet-http", daemon=True)
     thread.start()
     log.info("head office listening on http://%s:%d/ (console /console/, API /api/v1, catalog key %s)",
              config.server.host, config.server.port, ctx.key.key_id)
     try:
         stop.wait()
     finally:
-        server.close()
+        stop.set()
+        thread.join(10)
         publisher.stop()
 
 
