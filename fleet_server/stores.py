@@ -131,8 +131,8 @@ def _audit_store(store: Store) -> dict:
 
 def create_store(store_id, name, *, region="", group="") -> Store:
     region, group = _check_label(region, "region"), _check_label(group, "group")
-    store = enrollment.create_store(store_id, name)
-    with write_transaction(database_proxy.obj):
+    with write_transaction(database_proxy.obj):  # the store and its audit row commit together
+        store = enrollment.create_store(store_id, name)
         Store.update(region=region, group=group).where(Store.id == store.id).execute()
         store = Store.get_by_id(store.id)
         audit.record("store.create", f"store:{store.id}", None, _audit_store(store))
@@ -165,17 +165,17 @@ def update_store(store_id: str, changes: dict) -> Store:
 
 def issue_token(config: FleetConfig, store_id: str, device_id) -> tuple[Device, str, datetime]:
     """A one-time enrollment token for a (new or replaced) device; the token is not audited."""
-    device, token, expires_at = enrollment.issue_token(config, store_id, device_id)
     with write_transaction(database_proxy.obj):
+        device, token, expires_at = enrollment.issue_token(config, store_id, device_id)
         audit.record("device.token", f"device:{store_id}/{device.device_id}", None,
                      {"state": device.state, "token_expires_at": utc_iso(expires_at)})
     return device, token, expires_at
 
 
 def revoke_device(config: FleetConfig, store_id: str, device_id: str) -> Device:
-    before = enrollment.get_device(store_id, device_id)
-    device = enrollment.revoke(config, store_id, device_id)
     with write_transaction(database_proxy.obj):
+        before = enrollment.get_device(store_id, device_id)
+        device = enrollment.revoke(config, store_id, device_id)
         audit.record("device.revoke", f"device:{store_id}/{device_id}",
                      {"state": before.state, "online": before.online}, {"state": device.state, "online": False})
     return device
