@@ -17,7 +17,7 @@ from appliance.context import TillContext
 from appliance.errors import Conflict
 from appliance.services.sales import current_sale
 
-from .live import LiveUpdates
+from .live import DRAWER_OPEN, LiveUpdates
 from .pages import asset_versions, bp
 
 
@@ -26,25 +26,31 @@ class KioskUI:
 
     def __init__(self, app, ctx: TillContext):
         self.asset_versions = asset_versions()
-        self.live = LiveUpdates(app, ctx)
+        hold = (lambda: drawer_holds_next_sale(ctx, app.extensions.get("fleetpos.hardware"))) \
+            if ctx.config.kiosk.drawer_must_close else None
+        self.live = LiveUpdates(app, ctx, hold_sale=hold)
 
     @property
     def socketio(self) -> SocketIO:
         return self.live.socketio
 
 
+def drawer_holds_next_sale(ctx: TillContext, hardware) -> bool:
+    """With `[kiosk] drawer_must_close`: the drawer (with a sensor) is open and no sale is
+    open, so the next one may not start yet. Needs a database connection."""
+    if hardware is None or hardware.devices.drawer.is_open is not True:
+        return False
+    return current_sale(ctx) is None  # an open sale goes on
+
+
 def _drawer_must_close(ctx: TillContext):
-    """With `[kiosk] drawer_must_close`, a new sale does not start while the drawer
-    (with a sensor) is open: the cashier closes it first."""
+    """A new sale does not start over the API while the drawer is open (the scanner's
+    reads are held in LiveUpdates.divert_scan)."""
     def check():
-        if request.method != "POST" or request.path != "/api/sales":
-            return None
-        hardware = current_app.extensions.get("fleetpos.hardware")
-        if hardware is None or hardware.devices.drawer.is_open is not True:
-            return None
-        if current_sale(ctx) is not None:
-            return None  # the open sale goes on
-        raise Conflict("close the cash drawer before starting the next sale", code="drawer_open")
+        if request.method == "POST" and request.path == "/api/sales" \
+                and drawer_holds_next_sale(ctx, current_app.extensions.get("fleetpos.hardware")):
+            raise Conflict(DRAWER_OPEN, code="drawer_open")
+        return None
     return check
 
 

@@ -450,6 +450,9 @@ async function voidSale() {
 
 // -- members
 
+// a dialog that takes the till scanner's reads (the member card) while it is open
+let scanSink = null;
+
 function askMember() {
   return openDialog((root, close) => {
     const input = h("input", { type: "text", autocomplete: "off", autofocus: true, maxlength: "32", inputmode: "numeric",
@@ -467,11 +470,16 @@ function askMember() {
         input.select();
       }
     };
+    scanSink = (code) => { input.value = code; confirm(); };
+    tellScans();
     root.append(h("form", { method: "dialog", onsubmit: (event) => { event.preventDefault(); confirm(); } },
       h("h2", {}, t("member.title")), h("p", {}, t("member.hint")), input, keypad(h("div"), input), error,
       h("div", { class: "dialog-buttons" },
         h("button", { type: "button", class: "btn", onclick: () => close(null) }, t("common.cancel")),
         h("button", { type: "submit", class: "btn big primary", "data-testid": "dialog-ok" }, t("member.find")))));
+  }).finally(() => {
+    scanSink = null;
+    tellScans();
   });
 }
 
@@ -775,5 +783,8 @@ const live = connectLive("till", {
   "scan.rejected": (message) => showError(new ApiError(400, { error: message.error, message: message.message,
                                                             details: { code_scanned: message.code } })),
   reconnect: () => serial(() => reloadSale().catch(report)),
+  // the till's scanner read a code while a dialog here takes scans (a member card)
+  scan: ({ code }) => scanSink?.(code),
 });
-claimScans(live, () => false); // the hardware scanner's reads go into the sale
+// the hardware scanner's reads go into the sale, except while the member dialog is open
+const tellScans = claimScans(live, () => scanSink !== null);
