@@ -161,3 +161,23 @@ def test_ansible_dynamic_inventory_reads_the_stores_with_an_api_token(live_offic
     assert "sh-001-till-2" not in inventory["_meta"]["hostvars"]  # revoked
     assert any("east" in group and "sh-001-till-1" in value.get("hosts", [])
                for group, value in inventory.items() if group != "_meta")
+
+
+def test_device_page_and_dashboard_show_health_and_alerts(office):
+    office.admin("POST", "/api/v1/stores", {"id": "s1", "name": "One"}, expect=201)
+    office.admin("POST", "/api/v1/stores/s1/enrollment-tokens", {"device_id": "till-1"}, expect=201)
+    status = DeviceStatus(state="online", store_id="s1", device_id="till-1", software_version="9.9.9",
+                          outbox_backlog=500, disk_free_bytes=3 * 1024 ** 3, heartbeat_seconds=60,
+                          devices={"scanner": {"available": False, "backend": "evdev", "message": "unplugged"}})
+    with office.ctx.db.connection_context():
+        Device.update(state="active", enrolled_at=utcnow()).execute()
+        store_status(DeviceStatus(state="online", store_id="s1", device_id="till-1", outbox_backlog=200),
+                     b"{}")
+        store_status(status, status.encode())
+    client, _csrf = office.user_client("viewer")
+    page = client.get("/console/stores/s1/devices/till-1").get_data(as_text=True)
+    assert "9.9.9" in page and "3.0 GB" in page and "scanner: unplugged" in page
+    assert 'data-online="true"' in page
+    dashboard = client.get("/console/").get_data(as_text=True)
+    assert "backlog_growing" in dashboard and "500 records waiting" in dashboard
+    assert client.get("/console/stores/s1/devices/nope").status_code == 404
