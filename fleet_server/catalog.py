@@ -33,7 +33,7 @@ from fleetpos.messages import Change, ChangeSet, MessageError
 from .db import execute_many, is_postgres, write_transaction
 from .errors import FleetError, NotFound
 from .models import (Barcode, CatalogChange, Category, Member, MemberTier, PriceOverride, PriceSchedule, Product,
-                     Promotion, Store, StoreCashier, TaxClass, database_proxy, utcnow)
+                     Promotion, Store, StoreCashier, StorePriceGroup, TaxClass, database_proxy, utcnow)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ def _issue_each(key: messages.SigningKey, changes_by_store: dict[str, list[Chang
         if not changes:
             continue
         store = _lock_store(store_id)
+        # the group this store's prices are issued for, from its first change set on
+        StorePriceGroup.insert(store_id=store_id, group=store.group or "").on_conflict_ignore().execute()
         version = store.catalog_version + 1
         Store.update(catalog_version=version).where(Store.id == store_id).execute()
         body = ChangeSet(store_id=store_id, version=version, issued_at=issued_at, changes=tuple(changes)).encode()
@@ -428,6 +430,67 @@ def set_prices(key, payload, *, now=None) -> dict[str, int]:
                 if prices.source(store_id, data["sku"]) == "chain":
                     by_store[store_id].append(_parse("price_schedule", data))
         return _issue_each(key, by_store, now)
+
+
+def store_group_changed(key, store_id: str, old_group: str, *, now=None) -> dict[str, int]:
+    """After a store moved from `old_group` to its current group: send it the products
+    whose price the move changes (the old group's price ends, the new group's begins; its
+    own prices stay), and cancel or send again the chain schedules accordingly. Call it
+    in (or after) the transaction that changed the group."""
+    now = now or utcnow()
+    with write_transaction(database_proxy.obj):
+        store = _lock_store(store_id)
+        old_group, new_group = old_group or "", store.group or ""
+        if old_group == new_group:
+            return {}
+        groups = [g for g in (old_group, new_group) if g]
+        skus = sorted({sku for (sku,) in PriceOverride.select(PriceOverride.sku).where(
+            (PriceOverride.scope == "group") & PriceOverride.scope_id.in_(groups)).tuples()})
+        if not skus:
+            return {}
+        after = Prices(skus, [store])
+        before = after.copy()
+        before.stores = {store_id: old_group}
+        products = {p.sku: p for chunk in _chunks(skus) for p in Product.select().where(Product.sku.in_(chunk))}
+        pending: dict[str, list[PriceSchedule]] = {}
+        for chunk in _chunks(skus):
+            for schedule in (PriceSchedule.select().where(PriceSchedule.sku.in_(chunk)
+                                                          & (PriceSchedule.state == "pending"))
+                             .order_by(PriceSchedule.effective_at)):
+                pending.setdefault(schedule.sku, []).append(schedule)
+        changes: list[Change] = []
+        for sku in skus:
+            old, new = before.price(store_id, sku), after.price(store_id, sku)
+            if old != new:
+                changes.append(_parse("product", {**product_data(products[sku]), "price": new}))
+            had_own, has_own = before.source(store_id, sku) != "chain", after.source(store_id, sku) != "chain"
+            for schedule in pending.get(sku, []):
+                if has_own and not had_own:
+                    changes.append(_parse("price_schedule", {"id": schedule.id}, op="cancel"))
+                elif had_own and not has_own:
+                    changes.append(_parse("price_schedule", _schedule_data(schedule)))
+        return _issue_each(key, {store_id: changes}, now)
+
+
+def reprice_moved_stores(key, *, now=None) -> dict[str, int]:
+    """Find stores whose group changed since their prices were last sent (by the console,
+    the API or by hand) and send each what the move changes. A store seen for the first
+    time is taken as priced for its group. The publisher runs this every few seconds."""
+    versions: dict[str, int] = {}
+    known = dict(StorePriceGroup.select(StorePriceGroup.store_id, StorePriceGroup.group).tuples())
+    stores = Store.select(Store.id, Store.group).tuples()
+    if all(known.get(store_id) == (group or "") for store_id, group in stores):
+        return versions  # the usual case: no write lock taken
+    with write_transaction(database_proxy.obj):
+        known = dict(StorePriceGroup.select(StorePriceGroup.store_id, StorePriceGroup.group).tuples())
+        for store_id, group in Store.select(Store.id, Store.group).tuples():
+            group = group or ""
+            if store_id not in known:
+                StorePriceGroup.insert(store_id=store_id, group=group).on_conflict_ignore().execute()
+            elif known[store_id] != group:
+                versions.update(store_group_changed(key, store_id, known[store_id], now=now))
+                StorePriceGroup.update(group=group).where(StorePriceGroup.store_id == store_id).execute()
+    return versions
 
 
 def _schedule_data(schedule: PriceSchedule) -> dict:

@@ -269,6 +269,13 @@ class PriceOverride(BaseModel):
         indexes = ((("sku", "scope", "scope_id"), True),)
 
 
+class StorePriceGroup(BaseModel):
+    """The group a store's prices were last sent for: a store found in another group is
+    sent the prices the move changes (catalog.reprice_moved_stores)."""
+    store_id = CharField(primary_key=True, max_length=64)
+    group = CharField(default="", max_length=64)
+
+
 class CatalogImport(BaseModel):
     """A checked catalog file waiting to be published (or published / discarded)."""
     id = AutoField()
@@ -433,7 +440,7 @@ class StockTakeLineFact(BaseModel):
         indexes = ((("take_uuid", "sku"), True), (("store_id", "applied_at"), False))
 
 
-CATALOG_MODELS = [PriceOverride, CatalogImport]
+CATALOG_MODELS = [PriceOverride, StorePriceGroup, CatalogImport]
 FACT_MODELS = [SaleFact, SaleLineFact, PaymentFact, RefundFact, RefundLineFact, StoreProduct, StockMoveFact,
                StockTakeLineFact]
 MODELS += CATALOG_MODELS + FACT_MODELS

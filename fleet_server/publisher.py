@@ -26,6 +26,8 @@ from .models import CatalogChange, Device, Store, database_proxy, utcnow
 log = logging.getLogger(__name__)
 
 REPORTS_FILTER = f"$share/fleetpos-catalog/{messages.ROOT}/up/+/+/catalog"
+#: how often the publisher looks for stores moved to another store group
+REPRICE_SECONDS = 2.0
 
 
 def handle_catalog_report(config: FleetConfig, key: messages.SigningKey, topic: str,
@@ -70,6 +72,7 @@ class CatalogPublisher:
 
     def run(self, stop: threading.Event) -> None:
         last_due_check = 0.0
+        last_group_check = 0.0
         while not stop.is_set():
             self.nudge.wait(self.poll_interval)
             self.nudge.clear()
@@ -81,6 +84,10 @@ class CatalogPublisher:
                         with database_proxy.obj.atomic():
                             catalog.apply_due_schedules(utcnow())
                         last_due_check = time.monotonic()
+                    if time.monotonic() - last_group_check > REPRICE_SECONDS:
+                        # a store moved to another group gets the prices the move changes
+                        catalog.reprice_moved_stores(self.key)
+                        last_group_check = time.monotonic()
                     self.publish_pending()
                     self.answer_reports()
             except Exception:

@@ -185,3 +185,22 @@ def test_a_viewer_cannot_publish_or_change_a_price(office):
     assert office.client.get("/api/v1/catalog/imports/1", headers=headers).status_code == 200
     with office.ctx.db.connection_context():
         assert Product.select().count() == 0
+
+
+def test_a_store_moved_to_another_group_gets_the_new_groups_prices(office):
+    from fleet_server import catalog
+
+    seed(office)
+    upload(office, xlsx([HEADER, ["COLA", "Cola", "3.00", "standard", "", "", "", ""],
+                         ["GUM", "Gum", "1.50", "standard", "", "", "", ""]]))
+    office.admin("POST", "/api/v1/catalog/imports/1/publish")
+    office.admin("POST", "/api/v1/catalog/prices", {"prices": [{"sku": "COLA", "group": "north", "price": 280},
+                                                               {"sku": "GUM", "group": "south", "price": 120}]})
+    sent = len(changes_for(office, "s1"))
+    office.admin("PATCH", "/api/v1/stores/s1", {"group": "south"})
+    with office.ctx.db.connection_context():
+        versions = catalog.store_group_changed(office.ctx.key, "s1", "north")
+        assert catalog.store_group_changed(office.ctx.key, "s1", "south") == {}  # no move: nothing sent
+    assert set(versions) == {"s1"}
+    assert {c["data"]["sku"]: c["data"]["price"] for c in changes_for(office, "s1")[sent:]} == {"COLA": 300,
+                                                                                                 "GUM": 120}

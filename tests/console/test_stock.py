@@ -79,3 +79,14 @@ def test_a_group_price_reaches_only_the_groups_tills(fleet_factory, till_factory
     actor = tills["s1"].login()
     tills["s1"].open_shift(actor)
     assert tills["s1"].sell(actor, [COLA]).total == 280
+
+
+def test_a_store_moved_to_another_group_sells_at_the_new_groups_price(fleet_factory, till_factory):
+    office = fleet_factory().start()
+    tills = _tills(office, till_factory, {"s1": "north", "s2": "south"})
+    office.call("POST", "/api/v1/catalog/prices", {"prices": [{"sku": "COLA", "group": "south", "price": 260}]})
+    wait_for(lambda: tills["s2"].products()["COLA"]["price"] == 260, message="the south price at s2")
+    assert tills["s1"].products()["COLA"]["price"] == 300
+    # the publisher notices the move (however the group was changed) and sends s1 its new price
+    office.call("PATCH", "/api/v1/stores/s1", {"group": "south"})
+    wait_for(lambda: tills["s1"].products()["COLA"]["price"] == 260, timeout=15, message="s1 to get the south price")
