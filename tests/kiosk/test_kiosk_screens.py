@@ -300,3 +300,26 @@ def test_manager_reports_draw_todays_charts_and_a_deactivated_cashier_can_be_rea
     doc_shot(page, "manager-reports")
     page.set_viewport_size(LARGE)
     shot(page, "manager-reports-1920")
+
+
+def test_an_unknown_member_card_offers_to_sign_up_the_member_on_this_sale(sim_till, page):
+    login(page, sim_till, "王芳", "1001")
+    open_shift(page, "0")
+    scan(page, CHIPS)
+    expect(page.locator("#lines > li")).to_have_count(1)
+    page.keyboard.press("F5")
+    page.keyboard.type("M0777")
+    page.keyboard.press("Enter")
+    dialog = page.locator("#dialog")
+    expect(dialog.locator(".form-error")).to_have_text("No member has that card or phone number.")
+    dialog.locator("[data-action=sign-up]").click()
+    expect(dialog.locator("input[name=card_no]")).to_have_value("M0777")
+    dialog.locator("input[name=name]").fill("李四")
+    dialog.locator("input[name=phone]").fill("13900139000")
+    dialog.locator("[data-testid=dialog-ok]").click()
+    expect(page.locator("[data-testid=member]")).to_contain_text("李四")
+    expect(page.locator("[data-testid=member]")).to_contain_text("0 points")
+    assert sim_till.query("SELECT card_no, phone, tier_id FROM member") == [("M0777", "13900139000", "normal")]
+    assert sim_till.query("SELECT COUNT(*) FROM outbox WHERE kind = 'member'") == [(1,)]
+    assert sim_till.query("SELECT m.card_no FROM sale s JOIN member m ON m.id = s.member_id "
+                          "WHERE s.status = 'open'") == [("M0777",)]

@@ -6,7 +6,7 @@ import { boot } from "./boot.js";
 import { count, dateTime, money, percent, plainAmount, parseMoney, qty, t } from "./i18n.js";
 import { ApiError, PAGE_ID, api, errorText } from "./api.js";
 import {
-  askDiscount, askNumber, askReason, confirmBox, dialogOpen, h, keypad, openDialog, pickFrom, showError, toast,
+  askDiscount, askForm, askNumber, askReason, confirmBox, dialogOpen, h, keypad, openDialog, pickFrom, showError, toast,
   withOverride,
 } from "./ui.js";
 import { initChrome } from "./chrome.js";
@@ -458,6 +458,8 @@ function askMember() {
     const input = h("input", { type: "text", autocomplete: "off", autofocus: true, maxlength: "32", inputmode: "numeric",
                                 "aria-label": t("member.query"), placeholder: t("member.query") });
     const error = h("p", { class: "form-error", role: "alert" });
+    const signUp = h("button", { type: "button", class: "btn", hidden: true, "data-action": "sign-up",
+                                 onclick: () => close({ signUp: input.value.trim() }) }, t("member.sign_up"));
     const confirm = async () => {
       const query = input.value.trim();
       if (!query) { error.textContent = t("member.query"); return; }
@@ -467,13 +469,14 @@ function askMember() {
         close(data);
       } catch (problem) {
         error.textContent = errorText(problem);
+        signUp.hidden = !(problem instanceof ApiError && problem.code === "member_not_found");
         input.select();
       }
     };
     scanSink = (code) => { input.value = code; confirm(); };
     tellScans();
     root.append(h("form", { method: "dialog", onsubmit: (event) => { event.preventDefault(); confirm(); } },
-      h("h2", {}, t("member.title")), h("p", {}, t("member.hint")), input, keypad(h("div"), input), error,
+      h("h2", {}, t("member.title")), h("p", {}, t("member.hint")), input, keypad(h("div"), input), error, signUp,
       h("div", { class: "dialog-buttons" },
         h("button", { type: "button", class: "btn", onclick: () => close(null) }, t("common.cancel")),
         h("button", { type: "submit", class: "btn big primary", "data-testid": "dialog-ok" }, t("member.find")))));
@@ -485,10 +488,34 @@ function askMember() {
 
 async function member() {
   if (mode() !== "cart") return;
-  const data = await serial(askMember);
+  let data = await serial(askMember);
+  if (data?.signUp !== undefined) data = await signUpMember(data.signUp);
   if (!data) return;
   applySale(data.sale);
   toast(t("member.attached", { name: data.sale.member.name }), "ok");
+}
+
+// A new member at the till (sent to head office through the outbox), then on this sale.
+async function signUpMember(typed) {
+  const phoneLike = /^\+?\d{11,20}$/.test(typed);
+  const values = await askForm({
+    title: t("member.sign_up"), confirmLabel: t("member.sign_up"),
+    fields: [{ name: "card_no", label: t("member.card_no"), maxlength: "32", value: phoneLike ? "" : typed },
+             { name: "name", label: t("manager.name"), maxlength: "64" },
+             { name: "phone", label: t("member.phone"), inputmode: "tel", maxlength: "20", value: phoneLike ? typed : "" }],
+    validate: (v) => (v.card_no && v.name ? null : t("member.card_name_required")),
+  });
+  if (!values) return null;
+  return serial(async () => {
+    try {
+      await api("POST", "/api/members", { card_no: values.card_no, name: values.name, phone: values.phone || null });
+      const uuid = await ensureSale();
+      return await api("PUT", `/api/sales/${uuid}/member`, { query: values.card_no });
+    } catch (error) {
+      showError(error);
+      return null;
+    }
+  });
 }
 
 async function redeemPoints() {
