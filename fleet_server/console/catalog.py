@@ -163,6 +163,21 @@ def change_price(sku):
     return redirect(f"/console/catalog/imports/{batch.id}")
 
 
+@bp.post("/catalog/price-schedules/<schedule_id>/cancel")
+@require("catalog.write")
+@require("catalog.publish")
+def cancel_schedule(schedule_id):
+    schedule = PriceSchedule.get_or_none(PriceSchedule.id == schedule_id)
+    if schedule is None:
+        raise NotFound(f"no price schedule {schedule_id}", code="schedule_not_found")
+    versions = _issue_with_audit("catalog.schedule_cancel", f"price_schedule:{schedule_id}",
+                                 {"sku": schedule.sku, "price": schedule.price, "state": schedule.state},
+                                 {"state": "cancelled"},
+                                 lambda: catalog.cancel_price_schedule(_fleet().key, schedule_id))
+    return redirect(f"/console/catalog/products/{schedule.sku}?" + urlencode(
+        {"notice": f"Scheduled price cancelled at {len(versions)} store(s)"}))
+
+
 # -- reference data, members, cashiers -------------------------------------------------------
 
 @bp.get("/catalog/reference")

@@ -3,12 +3,15 @@ valid-only publishes exactly the valid rows; group and store prices reach only t
 
 import io
 import json
+import secrets
+
+import pytest
 
 from openpyxl import Workbook, load_workbook
 
 from fleet_server.models import CatalogChange, Product
 
-from .conftest import ADMIN_TOKEN
+from .conftest import ADMIN_TOKEN, Office
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -83,7 +86,18 @@ def test_a_broken_spreadsheet_reports_every_bad_row_and_imports_nothing(office):
     assert not [c for c in changes_for(office, "s1") if c["entity"] == "product"]
 
 
-def test_valid_only_publishes_exactly_the_valid_rows(office):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_office(request, tmp_path):
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database(f"t_{secrets.token_hex(6)}")
+    made = Office(tmp_path / "fleet", database_url=url)
+    yield made
+    made.close()
+
+
+def test_valid_only_publishes_exactly_the_valid_rows(any_office):
+    office = any_office
     seed(office)
     result = upload(office, xlsx(BROKEN))
     preview = office.admin("GET", f"/api/v1/catalog/imports/{result['id']}/preview?valid_only=1").get_json()

@@ -89,3 +89,23 @@ def test_a_member_goes_to_every_store(office):
     for store_id in ("s1", "s2", "s3"):
         assert [c["data"]["card_no"] for c in _changes(office, store_id) if c["entity"] == "member"] == ["88001234"]
     assert "88001234" in client.get("/console/catalog/members?q=8800").get_data(as_text=True)
+
+
+def test_a_scheduled_price_is_staged_previewed_published_and_cancelled_from_the_product_page(office):
+    seed(office)
+    office.admin("PUT", "/api/v1/catalog/products", {"products": [
+        {"sku": "COLA", "name": "Cola", "price": 300, "tax_class": "standard"}]})
+    client, csrf = office.user_client("catalog_manager")
+    staged = client.post("/console/catalog/products/COLA/price", data={
+        "csrf_token": csrf, "scope": "chain", "price": "3.20", "effective_at": "2099-01-01T00:00:00Z"})
+    page = client.get(staged.headers["Location"]).get_data(as_text=True)
+    assert "price from 2099-01-01T00:00:00Z" in page
+    client.post(staged.headers["Location"] + "/publish", data={"csrf_token": csrf})
+    schedules = [c for c in _changes(office, "s1") if c["entity"] == "price_schedule"]
+    assert [(c["op"], c["data"]["price"]) for c in schedules] == [("upsert", 320)]
+    product_page = client.get("/console/catalog/products/COLA").get_data(as_text=True)
+    schedule_id = schedules[0]["data"]["id"]
+    assert f"/console/catalog/price-schedules/{schedule_id}/cancel" in product_page
+    assert client.post(f"/console/catalog/price-schedules/{schedule_id}/cancel",
+                       data={"csrf_token": csrf}).status_code == 302
+    assert [c["op"] for c in _changes(office, "s3") if c["entity"] == "price_schedule"] == ["upsert", "cancel"]
