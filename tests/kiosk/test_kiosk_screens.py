@@ -13,7 +13,7 @@ import pytest
 
 from tests.appliance.conftest import CHIPS, COLA, MILK, PINS, seed
 
-from .conftest import LARGE, expect, login, money, open_shift, scan, shot
+from .conftest import LARGE, expect, login, manager_approves, money, open_shift, scan, shot
 from .harness import REPO, TillProcess
 
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -323,3 +323,28 @@ def test_an_unknown_member_card_offers_to_sign_up_the_member_on_this_sale(sim_ti
     assert sim_till.query("SELECT COUNT(*) FROM outbox WHERE kind = 'member'") == [(1,)]
     assert sim_till.query("SELECT m.card_no FROM sale s JOIN member m ON m.id = s.member_id "
                           "WHERE s.status = 'open'") == [("M0777",)]
+
+
+def test_a_return_without_a_receipt_is_paid_in_cash_at_todays_price_with_a_managers_approval(sim_till, page):
+    login(page, sim_till, "王芳", "1001")
+    open_shift(page, "100")
+    page.locator(".navbtn", has_text="Returns").click()
+    expect(page.locator("#refund")).to_have_attribute("data-state", "ready")
+    page.locator("[data-action=no-receipt]").click()
+    for code in (COLA, COLA):
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(200)
+    expect(page.locator("#nr-lines [data-goods]")).to_have_count(1)
+    expect(page.locator("[data-goods-qty]")).to_have_value("2")
+    cola = sim_till.price("COLA")
+    expect(page.locator("[data-testid=nr-total]")).to_have_text(money(2 * cola))
+    page.locator("#nr-reason").fill("Customer lost the receipt")
+    page.keyboard.press("F10")
+    expect(page.locator("#dialog")).to_contain_text("Refund without a receipt")  # the manager's approval
+    manager_approves(page, "李强", "2001")
+    expect(page.locator("[data-testid=refund-payout]")).to_have_text(money(2 * cola))
+    assert sim_till.query("SELECT sale_id, payout FROM refund") == [(None, 2 * cola)]
+    assert sim_till.query("SELECT method, amount FROM refund_payment") == [("cash", 2 * cola)]
+    assert sim_till.query("SELECT c.code FROM audit_entry a JOIN cashier c ON c.id = a.approved_by_id "
+                          "WHERE a.action = 'refund.create'") == [("2001",)]

@@ -12,11 +12,12 @@ const main = $("refund");
 const scan = $("receipt-scan");
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const state = { sale: null, lines: [], picked: new Map(), restock: new Map(), method: "original" };
+const state = { sale: null, lines: [], picked: new Map(), restock: new Map(), method: "original", goods: [] };
 
 function setMode(mode) {
   main.dataset.mode = mode;
   $("sale-pane").hidden = mode !== "lines";
+  $("nr-pane").hidden = mode !== "noreceipt";
   $("done-pane").hidden = mode !== "done";
 }
 
@@ -28,6 +29,10 @@ function lookupQuery(code) {
 async function find(code) {
   $("find-error").textContent = "";
   if (!code) return;
+  if (main.dataset.mode === "noreceipt") {
+    await addGoods(code);
+    return;
+  }
   try {
     const data = await api("GET", `/api/refunds/sale?${lookupQuery(code)}`);
     show(data);
@@ -189,6 +194,78 @@ function done(result) {
   loadRecent();
 }
 
+// -- without a receipt: the goods scanned, today's price, paid in cash, a manager approves
+
+function startNoReceipt() {
+  state.goods = [];
+  $("nr-reason").value = "";
+  $("nr-error").textContent = "";
+  drawGoods();
+  setMode("noreceipt");
+  scan.value = "";
+  scan.focus();
+}
+
+async function addGoods(code) {
+  try {
+    const found = await api("GET", `/api/products/lookup?code=${encodeURIComponent(code)}`);
+    const { product } = found;
+    const same = state.goods.find((line) => line.product.id === product.id && line.code === code && !found.qty_milli);
+    if (same && product.unit !== "kg") same.qty_milli += 1000;
+    else state.goods.push({ code, product, qty_milli: found.qty_milli ?? (product.unit === "kg" ? null : 1000),
+                            fixed: found.fixed_gross });
+    drawGoods();
+  } catch (error) {
+    $("nr-error").textContent = errorText(error);
+  }
+  scan.value = "";
+  scan.focus();
+}
+
+function goodsAmount(line) {
+  if (line.fixed !== null && line.fixed !== undefined) return line.fixed;
+  return line.qty_milli ? Math.round((line.product.price * line.qty_milli) / 1000) : 0;
+}
+
+function drawGoods() {
+  const rows = state.goods.map((line, index) => h("tr", { "data-goods": index },
+    h("td", {}, line.product.name),
+    h("td", { class: "qty-cell" }, h("input", { class: "count-input", inputmode: "numeric", "data-goods-qty": index,
+      value: line.qty_milli === null ? "" : String(line.product.unit === "kg" ? line.qty_milli : line.qty_milli / 1000),
+      placeholder: line.product.unit === "kg" ? t("refund.in_grams") : "1", "aria-label": t("refund.qty_of", { name: line.product.name }) })),
+    h("td", { class: "num" }, money(goodsAmount(line))),
+    h("td", {}, h("button", { type: "button", class: "btn small", "data-remove-goods": index, "aria-label": t("sale.remove") }, "×"))));
+  $("nr-lines").replaceChildren(h("tbody", {}, rows.length ? rows
+    : h("tr", {}, h("td", { class: "empty" }, t("refund.scan_goods")))));
+  $("nr-total").textContent = money(state.goods.reduce((sum, line) => sum + goodsAmount(line), 0));
+  main.querySelector('[data-action="refund-no-receipt"]').disabled = !state.goods.length;
+}
+
+async function refundWithoutReceipt() {
+  for (const [index, line] of state.goods.entries()) {
+    const text = $("nr-lines").querySelector(`[data-goods-qty="${index}"]`).value.trim();
+    if (!/^\d{1,9}$/.test(text) || Number(text) === 0) {
+      $("nr-error").textContent = t(line.product.unit === "kg" ? "input.invalid_grams" : "input.invalid_count");
+      return;
+    }
+    line.qty_milli = line.product.unit === "kg" ? Number(text) : Number(text) * 1000;
+  }
+  const reason = $("nr-reason").value.trim();
+  if (!reason) {
+    $("nr-error").textContent = t("input.reason_required");
+    $("nr-reason").focus();
+    return;
+  }
+  const body = { without_receipt: true, reason,
+                 lines: state.goods.map((line) => ({ code: line.code, qty_milli: line.qty_milli })) };
+  try {
+    const data = await withOverride((override) => api("POST", "/api/refunds", { ...body, override }));
+    if (data) done(data.refund);
+  } catch (error) {
+    $("nr-error").textContent = errorText(error);
+  }
+}
+
 function clear() {
   state.sale = null;
   setMode("find");
@@ -238,6 +315,13 @@ main.addEventListener("click", (event) => {
   const action = target.closest("[data-action]")?.dataset.action;
   if (action === "refund") return refund();
   if (action === "clear") return clear();
+  if (action === "no-receipt") return startNoReceipt();
+  if (action === "refund-no-receipt") return refundWithoutReceipt();
+  const removeGoods = target.closest("[data-remove-goods]");
+  if (removeGoods) {
+    state.goods.splice(Number(removeGoods.dataset.removeGoods), 1);
+    return drawGoods();
+  }
   const receipt = target.closest("[data-receipt]");
   if (receipt) return find(receipt.dataset.receipt);
   const step = target.closest("[data-step]");
@@ -255,6 +339,13 @@ main.addEventListener("click", (event) => {
 
 main.addEventListener("input", (event) => {
   if (event.target.dataset.qty) updateTotal();
+  const goods = event.target.dataset.goodsQty;
+  if (goods !== undefined) {
+    const line = state.goods[Number(goods)];
+    const text = event.target.value.trim();
+    line.qty_milli = /^\d{1,9}$/.test(text) ? (line.product.unit === "kg" ? Number(text) : Number(text) * 1000) : 0;
+    $("nr-total").textContent = money(state.goods.reduce((sum, l) => sum + goodsAmount(l), 0));
+  }
 });
 main.addEventListener("change", (event) => {
   if (event.target.dataset.restock) state.restock.set(Number(event.target.dataset.restock), event.target.checked);
@@ -266,6 +357,9 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "F10" && mode === "lines") {
     event.preventDefault();
     refund();
+  } else if (event.key === "F10" && mode === "noreceipt") {
+    event.preventDefault();
+    refundWithoutReceipt();
   } else if (event.key === "Escape" && mode !== "find") {
     event.preventDefault();
     clear();
