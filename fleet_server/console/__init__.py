@@ -139,6 +139,19 @@ def _error_page(error):
     return render_template("console/error.html", status=status, code=code, message=message), status
 
 
+def _security_headers(response):
+    """Console pages: never framed (clickjacking), never cached (one-time tokens are shown on
+    them), no content sniffing, no URLs leaked to other sites."""
+    if request.path.startswith("/console"):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/console/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def register(app: Flask) -> None:
     """The console shell, its pages, and HTML error pages for /console (JSON elsewhere)."""
     import importlib
@@ -147,5 +160,6 @@ def register(app: Flask) -> None:
     for name in PAGES:
         app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
     app.context_processor(_console_globals)
+    app.after_request(_security_headers)
     app.register_error_handler(FleetError, _error_page)
     app.register_error_handler(HTTPException, _error_page)

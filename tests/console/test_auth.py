@@ -235,3 +235,14 @@ def test_console_api_token_page_shows_the_secret_once(office):
     assert secret not in client.get("/console/api-tokens").get_data(as_text=True)
     assert office.client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).get_json()["role"] == \
         "store_ops"
+
+
+def test_console_pages_are_not_framed_or_cached(office):
+    client, _csrf = office.user_client("admin")
+    for path in ("/console/login", "/console/", "/console/api-tokens"):
+        response = client.get(path)
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["Cache-Control"] == "no-store"
+    static = client.get("/console/static/console.css")
+    assert static.status_code == 200 and static.headers.get("Cache-Control") != "no-store"
