@@ -34,6 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 PASSWORD = "bench password 1"
 
@@ -76,6 +77,49 @@ def fill(database, lines: int, stores: int, days: int) -> int:
                          "'0')")
     database.execute_sql("ANALYZE")
     return sales
+
+
+def ingest_cost(url: str, batches: int = 10, size: int = 500) -> tuple[float, float]:
+    """Records stored per second by ingest's `store_records` (one transaction per batch of
+    `size` sale records of 3 lines, as bench_sync.py's tills send them), with the report
+    rows and with them left out: what the report tables cost at ingest."""
+    import json
+    import uuid
+
+    from bench_sync import sale_template
+    from fleet_server import ingest
+    from fleet_server.db import open_database, write_transaction
+    from fleetpos.messages import Record
+
+    database = open_database(url)
+    template = json.loads(sale_template())
+
+    def batch():
+        records = []
+        for _ in range(size):
+            payload = {**template, "uuid": str(uuid.uuid4()), "store_id": "s000", "device_id": "till-1",
+                       "stock_moves": [{**m, "uuid": str(uuid.uuid4())} for m in template.get("stock_moves", [])]}
+            records.append(Record.from_payload(payload))
+        return [ingest.Incoming("s000", "till-1", records=records)]
+
+    def rate() -> float:
+        spent = 0.0
+        for _ in range(batches):
+            incoming = batch()
+            start = time.perf_counter()
+            with database.connection_context(), write_transaction(database):
+                ingest.store_records(incoming)
+            spent += time.perf_counter() - start
+        return batches * size / spent
+
+    with_rows = rate()
+    original = ingest.index_records
+    ingest.index_records = lambda records: 0
+    try:
+        without = rate()
+    finally:
+        ingest.index_records = original
+    return with_rows, without
 
 
 def timed(call, runs: int = 5) -> float:
@@ -193,6 +237,13 @@ def main() -> None:
                 assert response.status == 200 and b"<html" in body
             ms = timed(get)
             print(f"  {path:60s} {ms:8.1f} ms", flush=True)
+        server.shutdown()
+        server = None
+        print("\ningest: sale records (3 lines) stored per second, 10 transactions of 500, no broker:")
+        for label, ingest_url in (("SQLite", f"sqlite:///{workdir / 'ingest.sqlite3'}"),
+                                  ("PostgreSQL", cluster.create_database("bench_ingest"))):
+            with_rows, without = ingest_cost(ingest_url)
+            print(f"  {label:10s} with report rows {with_rows:7.0f}/s, without {without:7.0f}/s", flush=True)
         target = results[("day_store_hour", "one day (TARGET < 500 ms)")]
         print(f"\nday/store/hour report over {count:,} lines: {target:.1f} ms "
               f"({'meets' if target < 500 else 'MISSES'} the 500 ms target)")
