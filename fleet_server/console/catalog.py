@@ -142,8 +142,20 @@ def product(sku):
         "console/product.html", active="catalog", product=item, barcodes=json.loads(item.barcodes),
         overrides=catalog.price_overrides(sku),
         store_prices=[(s, prices.price(s.id, sku), prices.source(s.id, sku)) for s in stores],
-        groups=sorted({s.group for s in stores if s.group}), stores=stores,
+        groups=sorted({s.group for s in stores if s.group}), stores=stores, **_product_form_choices(),
         schedules=list(PriceSchedule.select().where(PriceSchedule.sku == sku).order_by(PriceSchedule.effective_at)))
+
+
+def _product_form_choices() -> dict:
+    return {"tax_classes": list(TaxClass.select().order_by(TaxClass.code)),
+            "categories": list(Category.select().order_by(Category.code))}
+
+
+@bp.get("/catalog/new-product")
+@require("catalog.write")
+def new_product():
+    return render_template("console/product_form.html", active="catalog", product=None, barcodes=[],
+                           **_product_form_choices())
 
 
 @bp.post("/catalog/products/<sku>/price")
@@ -160,6 +172,17 @@ def change_price(sku):
     if request.form.get("effective_at"):
         row["effective_at"] = request.form["effective_at"].strip()
     batch = imports.stage_rows("prices", [row], actor=_actor(), source=f"price of {sku} (console)")
+    return redirect(f"/console/catalog/imports/{batch.id}")
+
+
+@bp.post("/catalog/products")
+@require("catalog.write")
+def save_product():
+    """A new or changed product from the product form, staged like a one-row products file
+    (the same checks, the same preview per store before it is published)."""
+    form = request.form
+    row = {column: form.get(column, "").strip() for column in imports.COLUMNS["products"]}
+    batch = imports.stage_rows("products", [row], actor=_actor(), source=f"product {row['sku']} (console)")
     return redirect(f"/console/catalog/imports/{batch.id}")
 
 

@@ -109,3 +109,27 @@ def test_a_scheduled_price_is_staged_previewed_published_and_cancelled_from_the_
     assert client.post(f"/console/catalog/price-schedules/{schedule_id}/cancel",
                        data={"csrf_token": csrf}).status_code == 302
     assert [c["op"] for c in _changes(office, "s3") if c["entity"] == "price_schedule"] == ["upsert", "cancel"]
+
+
+def test_a_product_changed_on_its_page_is_checked_previewed_and_published(office):
+    seed(office)
+    client, csrf = office.user_client("catalog_manager")
+    created = client.post("/console/catalog/products", data={
+        "csrf_token": csrf, "sku": "TEA", "name": "乌龙茶", "price": "6.00", "cost_price": "", "tax_class": "standard",
+        "category": "drinks", "unit": "each", "barcodes": "", "scale_code": "", "active": "yes"})
+    assert "new product" in client.get(created.headers["Location"]).get_data(as_text=True)
+    client.post(created.headers["Location"] + "/publish", data={"csrf_token": csrf})
+    page = client.get("/console/catalog/products/TEA").get_data(as_text=True)
+    assert 'id="product-form"' in page and 'value="6.00"' in page
+    bad = client.post("/console/catalog/products", data={
+        "csrf_token": csrf, "sku": "TEA", "name": "乌龙茶", "price": "6.001", "tax_class": "standard"})
+    bad_page = client.get(bad.headers["Location"]).get_data(as_text=True)
+    assert "more than 2 decimals" in bad_page and 'id="publish"' not in bad_page
+    changed = client.post("/console/catalog/products", data={
+        "csrf_token": csrf, "sku": "TEA", "name": "乌龙茶 500ml", "price": "6.00", "tax_class": "standard",
+        "category": "drinks", "active": "no"})
+    preview = client.get(changed.headers["Location"]).get_data(as_text=True)
+    assert "name &#39;乌龙茶&#39; → &#39;乌龙茶 500ml&#39;" in preview and "active True → False" in preview
+    assert client.get("/console/catalog/new-product").status_code == 200
+    viewer, _ = office.user_client("viewer")
+    assert viewer.get("/console/catalog/new-product").status_code == 403
