@@ -12,8 +12,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 
-from appliance.api.common import actor, body, till
+from appliance.api.common import SESSION_HEADER, actor, body, till
 from appliance.errors import AuthRequired, NotFound, TillError, ValidationError
+from appliance.models import TillSession
 from appliance.money import CURRENCY_EXPONENTS
 from appliance.services.auth import cashier_view
 from appliance.services.sales import current_sale, current_shift
@@ -184,10 +185,18 @@ def quick_keys():
     return jsonify({"categories": list(groups.values())})
 
 
+def _logged_in_untouched() -> None:
+    """A live session, checked without counting as activity: the status bar asks every few
+    seconds, and that must not keep an idle till logged in."""
+    token = request.headers.get(SESSION_HEADER) or session.get("till_session")
+    if not token or TillSession.get_or_none((TillSession.token == token) & TillSession.ended_at.is_null()) is None:
+        raise AuthRequired("log in with your cashier number and PIN", code="login_required")
+
+
 @bp.get("/kiosk/api/status")
 def status():
     """Devices, print queue, drawer, head office and enrollment for the status bar."""
-    actor()
+    _logged_in_untouched()
     return jsonify(till_status(till(), current_app.extensions.get("fleetpos.hardware")))
 
 

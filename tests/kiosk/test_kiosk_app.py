@@ -280,3 +280,22 @@ def test_the_status_answer_without_devices_and_the_refund_page(kiosk_app):
     assert status["devices"] == [] and status["print_queue"] == [] and status["drawer_open"] is None
     assert status["sync"]["state"] == "not_enrolled" and status["enrollment"]["state"] == "not_enrolled"
     assert "退货" in client.get("/refund").text
+
+
+def test_the_status_bar_asking_does_not_keep_an_idle_session_alive(tmp_path):
+    from datetime import datetime, timedelta
+
+    now = [datetime(2026, 11, 23, 9, 0, 0)]
+    ctx = open_till(make_config(tmp_path), clock=lambda: now[0])
+    try:
+        seed(ctx)
+        client = create_app(ctx=ctx, extensions=[kiosk_ui.init_app]).test_client()
+        api_login(client, "1001")
+        for _ in range(12):  # a status question every 30 s for 6 minutes, and nothing else
+            now[0] += timedelta(seconds=30)
+            assert client.get("/kiosk/api/status").status_code == 200
+        response = client.get("/api/auth/me")  # idle_logout_seconds (300) passed: the session ends
+        assert response.status_code == 401 and response.json["error"] == "session_expired"
+        assert client.get("/kiosk/api/status").status_code == 401
+    finally:
+        ctx.db.close()
