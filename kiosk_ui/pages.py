@@ -205,8 +205,9 @@ def language():
     """The cashier picks the screen's language for this login (the account's own language,
     set by a manager, is what the next login gets)."""
     current = actor()
-    locale = supported(body().get("locale"))
-    if locale is None or locale != body().get("locale"):
+    wanted = body().get("locale")
+    locale = supported(wanted) if isinstance(wanted, str) else None
+    if locale is None or locale != wanted:
         raise ValidationError(f"language must be one of {', '.join(LANGUAGES)}", code="invalid_language")
     session[LANGUAGE_KEY] = {"session": current.session_token, "locale": locale}
     return jsonify({"locale": locale})
