@@ -5,6 +5,7 @@ cashier accounts. The pages call the same services as /api/v1/catalog."""
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
@@ -210,8 +211,51 @@ def reference():
                            tax_classes=list(TaxClass.select().order_by(TaxClass.code)),
                            categories=list(Category.select().order_by(Category.code)),
                            tiers=list(MemberTier.select().order_by(MemberTier.rank)),
-                           promotions=[json.loads(p.data) for p in Promotion.select()
+                           kinds=PROMOTION_KINDS, promotions=[json.loads(p.data) for p in Promotion.select()
                                        .order_by(Promotion.code)])
+
+
+PROMOTION_KINDS = ("percent_off", "amount_off", "buy_x_get_y", "n_for_price", "spend_save")
+
+
+def _promotion_from_form(form) -> dict:
+    """A promotion as the catalog service takes it, from the reference page's form."""
+    try:
+        params = json.loads(form.get("params") or "{}")
+    except ValueError as exc:
+        raise FleetError(f"params must be a JSON object, e.g. {{\"percent_bp\": 2000}} ({exc})",
+                         code="invalid_promotion") from None
+    if not isinstance(params, dict):
+        raise FleetError("params must be a JSON object, e.g. {\"percent_bp\": 2000}", code="invalid_promotion")
+    for key in ("products", "categories"):
+        codes = [c for c in re.split(r"[\s,;]+", form.get(key, "")) if c]
+        if codes:
+            params[key] = codes
+    try:
+        days = [int(d) for d in re.split(r"[\s,;]+", form.get("days_of_week", "")) if d]
+        priority = int(form.get("priority") or 100)
+    except ValueError:
+        raise FleetError("days of the week are numbers 1-7 (1 = Monday) and the priority a whole number",
+                         code="invalid_promotion") from None
+    return {"code": form.get("code", "").strip(), "name": form.get("name", "").strip(), "kind": form.get("kind"),
+            "params": params, "starts_at": form.get("starts_at", "").strip() or None,
+            "ends_at": form.get("ends_at", "").strip() or None, "days_of_week": days,
+            "stores": [c for c in re.split(r"[\s,;]+", form.get("stores", "")) if c],
+            "member_only": form.get("member_only") == "1", "combinable": form.get("combinable", "1") == "1",
+            "priority": priority, "active": form.get("active", "1") == "1"}
+
+
+@bp.post("/catalog/promotions")
+@require("catalog.write")
+@require("catalog.publish")
+def save_promotion():
+    item = _promotion_from_form(request.form)
+    existing = Promotion.get_or_none(Promotion.code == item["code"])
+    versions = _issue_with_audit("catalog.promotions", f"promotion:{item['code']}",
+                                 json.loads(existing.data) if existing else None, item,
+                                 lambda: catalog.upsert_promotions(_fleet().key, {"promotions": [item]}))
+    return redirect("/console/catalog/reference?" + urlencode(
+        {"notice": f"Promotion {item['code']} saved and sent to {len(versions)} store(s)"}))
 
 
 @bp.get("/catalog/members")

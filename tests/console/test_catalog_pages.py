@@ -133,3 +133,23 @@ def test_a_product_changed_on_its_page_is_checked_previewed_and_published(office
     assert client.get("/console/catalog/new-product").status_code == 200
     viewer, _ = office.user_client("viewer")
     assert viewer.get("/console/catalog/new-product").status_code == 403
+
+
+def test_a_promotion_with_a_schedule_goes_to_every_store_and_bad_params_are_refused(office):
+    seed(office)
+    office.admin("PUT", "/api/v1/catalog/products", {"products": [
+        {"sku": "COLA", "name": "Cola", "price": 300, "tax_class": "standard"}]})
+    client, csrf = office.user_client("catalog_manager")
+    form = {"csrf_token": csrf, "code": "XMAS", "name": "圣诞 8折", "kind": "percent_off",
+            "params": '{"percent_bp": 2000}', "products": "COLA", "starts_at": "2026-12-24T00:00:00",
+            "ends_at": "2026-12-27T00:00:00", "days_of_week": "", "stores": "s1, s2", "priority": "10"}
+    assert client.post("/console/catalog/promotions", data=form).status_code == 302
+    for store_id in ("s1", "s2", "s3"):
+        sent = [c["data"] for c in _changes(office, store_id) if c["entity"] == "promotion"]
+        assert [(p["code"], p["params"], p["stores"], p["starts_at"]) for p in sent] == [
+            ("XMAS", {"percent_bp": 2000, "products": ["COLA"]}, ["s1", "s2"], "2026-12-24T00:00:00")]
+    assert "圣诞 8折" in client.get("/console/catalog/reference").get_data(as_text=True)
+    bad = client.post("/console/catalog/promotions", data={**form, "params": "{percent"})
+    assert bad.status_code == 400 and "params must be a JSON object" in bad.get_data(as_text=True)
+    unknown = client.post("/console/catalog/promotions", data={**form, "code": "X2", "products": "NOPE"})
+    assert unknown.status_code == 400 and "unknown products" in unknown.get_data(as_text=True)
