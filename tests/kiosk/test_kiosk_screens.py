@@ -348,3 +348,40 @@ def test_a_return_without_a_receipt_is_paid_in_cash_at_todays_price_with_a_manag
     assert sim_till.query("SELECT method, amount FROM refund_payment") == [("cash", 2 * cola)]
     assert sim_till.query("SELECT c.code FROM audit_entry a JOIN cashier c ON c.id = a.approved_by_id "
                           "WHERE a.action = 'refund.create'") == [("2001",)]
+
+
+def seed_member_with_points(ctx):
+    from appliance.services import auth, members
+
+    seed(ctx)
+    manager = auth.Actor(cashier=auth.Cashier.get(auth.Cashier.code == "2001"))
+    member = members.create_member(ctx, manager, card_no="M0500", name="王五", phone="13700137000")
+    with ctx.transaction():
+        members.add_points(ctx, member.id, 500, "adjust", "opening balance")
+
+
+def test_a_member_found_by_phone_redeems_points_and_can_be_taken_off_the_sale(tmp_path, page):
+    till = TillProcess(tmp_path, seed_member_with_points, store={"locale": "en", "currency": "CNY"}).start()
+    try:
+        login(page, till, "王芳", "1001")
+        open_shift(page, "0")
+        scan(page, CHIPS)
+        expect(page.locator("#lines > li")).to_have_count(1)
+        page.keyboard.press("F5")
+        page.keyboard.type("13700137000")
+        page.keyboard.press("Enter")
+        box = page.locator("[data-testid=member]")
+        expect(box).to_contain_text("王五")
+        expect(box).to_contain_text("500 points")
+        box.locator("[data-action=points]").click()
+        page.keyboard.type("200")
+        page.keyboard.press("Enter")
+        expect(page.locator("#t-points")).to_have_text(money(-200))
+        expect(page.locator("#t-total")).to_have_text(money(till.price("CHIPS") - 200))
+        assert till.query("SELECT points_redeemed, points_discount FROM sale") == [(200, 200)]
+        box.locator("[data-action=remove-member]").click()
+        expect(box).to_be_hidden()
+        expect(page.locator("#t-total")).to_have_text(money(till.price("CHIPS")))
+        assert till.query("SELECT member_id, points_redeemed FROM sale") == [(None, 0)]
+    finally:
+        till.stop()
