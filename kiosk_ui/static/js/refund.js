@@ -10,6 +10,7 @@ import { claimScans, connectLive } from "./live.js";
 const $ = (id) => document.getElementById(id);
 const main = $("refund");
 const scan = $("receipt-scan");
+const NUMERIC = new Set(["refund.col_sold", "refund.col_refunded", "refund.col_paid"]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const state = { sale: null, lines: [], picked: new Map(), restock: new Map(), method: "original", goods: [] };
@@ -91,7 +92,7 @@ function problemOf(line, text) {
 function renderLines() {
   const head = h("thead", {}, h("tr", {}, ["refund.col_product", "refund.col_sold", "refund.col_refunded",
                                            "refund.col_paid", "refund.col_back", "refund.col_restock"]
-    .map((key) => h("th", { scope: "col" }, t(key)))));
+    .map((key) => h("th", { scope: "col", class: NUMERIC.has(key) ? "num" : "" }, t(key)))));
   const rows = state.lines.map((line) => {
     const done = line.remaining_qty_milli === 0;
     const input = h("input", { type: "text", inputmode: "numeric", class: "count-input", "data-qty": line.line_id,

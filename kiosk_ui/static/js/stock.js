@@ -191,7 +191,8 @@ function drawTake() {
   $("stock-view").replaceChildren(
     h("p", { class: "details" }, t("stock.take_scan_hint")),
     h("table", { class: "grid", id: "take-lines" }, h("thead", {}, h("tr", {}, ["stock.product", "stock.expected", "stock.counted",
-      "stock.variance", "stock.variance_value"].map((key) => h("th", { scope: "col" }, t(key))))), h("tbody", {}, rows)),
+      "stock.variance", "stock.variance_value"].map((key, i) => h("th", { scope: "col", class: i ? "num" : "" }, t(key))))),
+    h("tbody", {}, rows)),
     h("p", { class: "r-total" }, t("stock.total_variance"), " ", h("strong", { "data-figure": "total_variance" }, money(take.total_variance_value))),
     h("div", { class: "actions" },
       h("button", { type: "button", class: "btn danger", onclick: cancelTake }, t("stock.cancel_take")),
@@ -262,7 +263,7 @@ async function loadLow() {
   const { products } = await api("GET", "/api/stock/low");
   $("stock-view").replaceChildren(products.length
     ? h("table", { class: "grid", id: "low-stock" },
-      h("thead", {}, h("tr", {}, ["stock.product", "stock.on_hand", "stock.low_level"].map((key) => h("th", { scope: "col" }, t(key))))),
+      h("thead", {}, h("tr", {}, ["stock.product", "stock.on_hand", "stock.low_level"].map((key, i) => h("th", { scope: "col", class: i ? "num" : "" }, t(key))))),
       h("tbody", {}, products.map((p) => h("tr", { "data-product": p.product_id },
         h("td", {}, p.name, h("span", { class: "details" }, ` ${p.sku}`)),
         h("td", { class: "num negative" }, qty(p.on_hand_milli, p.unit)), h("td", { class: "num" }, qty(p.low_stock_milli, p.unit))))))
