@@ -334,7 +334,10 @@ main.addEventListener("click", (event) => {
     return undefined;
   }
   const reason = target.closest("[data-reason]");
-  if (reason) $("r-reason").value = reason.dataset.reason;
+  if (reason) {
+    $("r-reason").value = reason.dataset.reason;
+    $("r-error").textContent = "";
+  }
   return undefined;
 });
 
@@ -348,6 +351,9 @@ main.addEventListener("input", (event) => {
     $("nr-total").textContent = money(state.goods.reduce((sum, l) => sum + goodsAmount(l), 0));
   }
 });
+for (const id of ["r-reason", "nr-reason"]) {
+  $(id).addEventListener("input", () => { $(id === "r-reason" ? "r-error" : "nr-error").textContent = ""; });
+}
 main.addEventListener("change", (event) => {
   if (event.target.dataset.restock) state.restock.set(Number(event.target.dataset.restock), event.target.checked);
 });
