@@ -147,6 +147,19 @@ def update_user(settings: ConsoleSection, user_id: int, changes: dict) -> User:
     return user
 
 
+def change_own_password(settings: ConsoleSection, user: User, current, new, *, keep_session: str) -> None:
+    """A user changes their own password (the current one is required); their other
+    sessions end, the one they are using (`keep_session`, its token hash) stays."""
+    if not isinstance(current, str) or not verify_password(current, user.password_hash):
+        raise FleetError("the current password is wrong", code="wrong_password", status=403)
+    password_hash = hash_password(check_password(new), settings.password_hash_cost)
+    with write_transaction(database_proxy.obj):
+        User.update(password_hash=password_hash).where(User.id == user.id).execute()
+        ConsoleSession.delete().where((ConsoleSession.user == user.id)
+                                      & (ConsoleSession.token_hash != keep_session)).execute()
+        audit.record("user.password", f"user:{user.username}", {"password": "(old)"}, {"password": "(changed)"})
+
+
 def unlock_user(user_id: int) -> User:
     with write_transaction(database_proxy.obj):
         user = get_user(user_id)

@@ -29,6 +29,30 @@ def _users_page(error: str | None = None, form: dict | None = None, status: int 
                            form=form or {}), status
 
 
+@bp.route("/account", methods=["GET", "POST"])
+@require(None)
+def account():
+    """Any signed-in user: their own password."""
+    principal = current_user()
+    if principal.kind != "user":
+        raise FleetError("only a console user has an account page", code="not_a_user", status=403)
+    error, status = None, 200
+    if request.method == "POST":
+        if request.form.get("new_password", "") != request.form.get("repeat_password", ""):
+            error, status = "the new passwords differ", 400
+        else:
+            try:
+                users.change_own_password(_settings(), principal.user, request.form.get("current_password", ""),
+                                          request.form.get("new_password", ""),
+                                          keep_session=principal.session.token_hash)
+            except FleetError as exc:
+                error, status = exc.message, exc.status
+            else:
+                return redirect("/console/account?notice=Password changed; your other sessions were ended")
+    return render_template("console/account.html", active="", user=users.user_view(principal.user),
+                           role_labels=ROLE_LABELS, error=error), status
+
+
 @bp.get("/users")
 @require("users.manage")
 def list_users():
