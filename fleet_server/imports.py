@@ -396,9 +396,13 @@ def _changes_of(payload: str) -> list[dict]:
     return json.loads(json.loads(payload)["body"])["changes"]
 
 
-def preview(key, import_id, *, valid_only: bool = False) -> dict:
+PREVIEW_LIMIT = 200
+
+
+def preview(key, import_id, *, valid_only: bool = False, limit: int = PREVIEW_LIMIT) -> dict:
     """What each store would receive if the import were published now: the publish runs
-    in a transaction that is then rolled back."""
+    in a transaction that is then rolled back. Per store: how many changes, how many are
+    new products, changed ones and ones sent unchanged, and the first `limit` changes."""
     batch = get_import(import_id)
     database = database_proxy.obj
     stores = {s.id: s for s in Store.select()}
@@ -433,8 +437,15 @@ def preview(key, import_id, *, valid_only: bool = False) -> dict:
                 items.append({"entity": change["entity"], "key": str(data.get("code") or data.get("id") or ""),
                               "name": "", "price": None, "change": change["op"]})
         out[store_id] = items
-    return {"import": import_view(batch), "stores": {s: {"name": stores[s].name, "group": stores[s].group,
-                                                         "changes": out.get(s, [])} for s in sorted(stores)}}
+    views = {}
+    for store_id in sorted(stores):
+        items = out.get(store_id, [])
+        new_count = sum(1 for i in items if i["change"] == "new product")
+        same = sum(1 for i in items if i["change"].startswith("unchanged"))
+        views[store_id] = {"name": stores[store_id].name, "group": stores[store_id].group, "count": len(items),
+                           "new": new_count, "unchanged": same, "changed": len(items) - new_count - same,
+                           "changes": items[:limit]}
+    return {"import": import_view(batch), "stores": views}
 
 
 def _product_diff(old: Product, data: dict, old_price: int | None) -> str:

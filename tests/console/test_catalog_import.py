@@ -218,3 +218,13 @@ def test_a_store_moved_to_another_group_gets_the_new_groups_prices(office):
     assert set(versions) == {"s1"}
     assert {c["data"]["sku"]: c["data"]["price"] for c in changes_for(office, "s1")[sent:]} == {"COLA": 300,
                                                                                                  "GUM": 120}
+
+
+def test_the_preview_of_a_large_file_counts_everything_and_lists_the_first_changes(office):
+    seed(office)
+    rows = [HEADER] + [[f"P{i:04d}", f"Product {i}", "1.00", "standard", "", "", "", ""] for i in range(250)]
+    result = upload(office, xlsx(rows))
+    preview = office.admin("GET", f"/api/v1/catalog/imports/{result['id']}/preview").get_json()
+    store = preview["stores"]["s1"]
+    assert (store["count"], store["new"], store["changed"], store["unchanged"]) == (250, 250, 0, 0)
+    assert len(store["changes"]) == 200

@@ -379,7 +379,9 @@ OPENAPI_SCHEMAS = {
         "import": ref("CatalogImport"),
         "stores": {"type": "object", "additionalProperties": {"type": "object", "properties": {
             "name": {"type": "string"}, "group": {"type": "string"},
-            "changes": {"type": "array", "items": _OBJ}}}}}},
+            "count": {"type": "integer", "description": "changes the store would receive"},
+            "new": {"type": "integer"}, "changed": {"type": "integer"}, "unchanged": {"type": "integer"},
+            "changes": {"type": "array", "items": _OBJ, "description": f"the first {imports.PREVIEW_LIMIT}"}}}}}},
     "IssuedVersions": _VERSIONS,
 }
 
