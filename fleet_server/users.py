@@ -139,6 +139,8 @@ def update_user(settings: ConsoleSection, user_id: int, changes: dict) -> User:
             User.update(update).where(User.id == user.id).execute()
         if {"role", "password_hash"} & set(update) or update.get("active") is False:
             ConsoleSession.delete().where(ConsoleSession.user == user.id).execute()
+        if update.get("active") is False or "role" in update:
+            _revoke_tokens_beyond(user, None if update.get("active") is False else update.get("role", user.role))
         user = get_user(user_id)
         after = _audit_view(user)
         if "password" in changes:
@@ -288,6 +290,18 @@ def create_api_token(name, role, *, created_by: User | None = None) -> tuple[Api
 def _grantable(role: str) -> set[str]:
     mine = ROLES.get(role, frozenset())
     return {name for name, perms in ROLES.items() if perms <= mine}
+
+
+def _revoke_tokens_beyond(user: User, role: str | None) -> None:
+    """Revoke the live API tokens `user` made that `role` could not make (all of them when
+    role is None: the user was deactivated), so a token never outlasts its maker's rights."""
+    allowed = _grantable(role) if role is not None else set()
+    for token in ApiToken.select().where((ApiToken.created_by == user.id) & ApiToken.revoked_at.is_null()):
+        if token.role not in allowed:
+            before = token_view(token)
+            ApiToken.update(revoked_at=utcnow()).where(ApiToken.id == token.id).execute()
+            audit.record("api_token.revoke", f"api_token:{token.id}", before,
+                         token_view(ApiToken.get_by_id(token.id)))
 
 
 def revoke_api_token(token_id: int) -> ApiToken:

@@ -9,7 +9,7 @@ import pytest
 
 from fleet_server import users
 from fleet_server.auth import SESSION_COOKIE
-from fleet_server.models import ApiToken, ConsoleSession, User, utcnow
+from fleet_server.models import ApiToken, AuditEntry, ConsoleSession, User, utcnow
 
 from .conftest import ADMIN_PASSWORD
 
@@ -246,3 +246,21 @@ def test_console_pages_are_not_framed_or_cached(office):
         assert response.headers["Cache-Control"] == "no-store"
     static = client.get("/console/static/console.css")
     assert static.status_code == 200 and static.headers.get("Cache-Control") != "no-store"
+
+
+def test_a_users_api_tokens_never_outlast_their_rights(office):
+    office.make_user("admin")  # not the last admin
+    username, _ = office.make_user("admin")
+    with office.ctx.db.connection_context():
+        maker = User.get(User.username == username)
+        admin_token, admin_secret = users.create_api_token("deploy", "admin", created_by=maker)
+        viewer_token, viewer_secret = users.create_api_token("inventory", "viewer", created_by=maker)
+    office.admin("PATCH", f"/api/v1/users/{maker.id}", {"role": "catalog_manager"})
+    me = office.client.get("/api/v1/me", headers={"Authorization": f"Bearer {admin_secret}"})
+    assert me.status_code == 401  # a catalog manager could not make an admin token: revoked
+    assert office.client.get("/api/v1/me", headers={"Authorization": f"Bearer {viewer_secret}"}).status_code == 200
+    office.admin("PATCH", f"/api/v1/users/{maker.id}", {"active": False})
+    assert office.client.get("/api/v1/me", headers={"Authorization": f"Bearer {viewer_secret}"}).status_code == 401
+    with office.ctx.db.connection_context():
+        revoked = [e.target for e in AuditEntry.select().where(AuditEntry.action == "api_token.revoke")]
+    assert revoked == [f"api_token:{admin_token.id}", f"api_token:{viewer_token.id}"]
