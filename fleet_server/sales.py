@@ -19,6 +19,8 @@ import json
 import logging
 from datetime import date, datetime
 
+from peewee import BigIntegerField, CharField, IntegerField
+
 from fleetpos import messages
 from fleetpos.messages import MessageError
 
@@ -49,7 +51,27 @@ class _Rows:
                                                      StoreProduct, StockMoveFact, StockTakeLineFact)}
 
     def add(self, model, **row) -> None:
-        self.tables[model].append(row)
+        self.tables[model].append(_clean(model, row))
+
+
+_INT_LIMITS = {IntegerField: 2 ** 31, BigIntegerField: 2 ** 63}
+
+
+def _clean(model, row: dict) -> dict:
+    """A row that the database will take: a figure that is not a whole number in range
+    refuses the record (ValueError: it is logged and left out of the reports, never
+    allowed to fail the ingest transaction), text is cut to its column's length."""
+    for key, value in row.items():
+        field = model._meta.fields[key]
+        if value is None:
+            if not field.null:
+                raise ValueError(f"{key} is missing")
+        elif isinstance(field, CharField):
+            row[key] = (value if isinstance(value, str) else str(value))[:field.max_length]
+        elif type(field) in _INT_LIMITS:
+            if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= _INT_LIMITS[type(field)]:
+                raise ValueError(f"{key} must be a whole number in range, not {value!r}")
+    return row
 
 
 def _sale(rows: _Rows, r: dict, products: dict) -> None:

@@ -140,3 +140,26 @@ def test_the_day_store_hour_chart_sums_the_stores_per_hour_and_long_charts_keep_
                 "rows": [{"sku": f"P{i}", "total": i} for i in range(50)]}
     chart = reports.chart_series(products, limit=3)
     assert chart == {"labels": ["P47", "P48", "P49"], "values": [47, 48, 49]}
+
+
+def test_a_record_with_unreadable_figures_is_left_out_without_failing_the_batch(tmp_path, database_url):  # noqa: F811
+    from fleet_server.db import open_database, write_transaction
+    from fleet_server.ingest import Incoming, store_records
+    from fleetpos.messages import Record
+
+    from .test_openapi_catalog import _sale
+
+    database = open_database(database_url)
+    good = _sale("0193a0c0-0000-7000-8000-000000000001", "s1")
+    good["lines"][0]["name"] = "很长的名字" * 100  # longer than the column: cut, not refused
+    bad = _sale("0193a0c0-0000-7000-8000-000000000002", "s1")
+    bad["lines"][0]["net"] = "3.00"  # not minor units
+    huge = _sale("0193a0c0-0000-7000-8000-000000000003", "s1")
+    huge["lines"][0]["qty_milli"] = 2 ** 70  # beyond any column
+    with database.connection_context():
+        with write_transaction(database):
+            store_records([Incoming("s1", "till-1", records=[Record.from_payload(r) for r in (good, bad, huge)])])
+        assert ReceivedRecord.select().count() == 3  # every record is kept whole
+        assert [s.uuid for s in SaleFact.select()] == [good["uuid"]]
+        assert len(SaleLineFact.get().name) == 200
+    database.close()
