@@ -100,6 +100,17 @@ def test_reports_match_the_sales_sold_on_two_tills(fleet_factory, till_factory, 
                                  headers={"Authorization": "Bearer " + office.config.server.admin_token})
     assert exported.status_code == 200 and "17.30" in exported.get_data(as_text=True)
 
+    # the refund's receipt as the till prints it, and the sale's as an image
+    headers = {"Authorization": "Bearer " + office.config.server.admin_token}
+    text = office.client.get(f"/api/v1/sales/{refund.uuid}/receipt?language=en", headers=headers)
+    assert text.status_code == 200
+    assert refund.number in text.get_data(as_text=True) and "-￥3.00" in text.get_data(as_text=True)
+    assert sold[0].receipt_no in text.get_data(as_text=True)  # the receipt it refunds
+    png = office.client.get(f"/api/v1/sales/{sold[0].uuid}/receipt?format=png", headers=headers)
+    assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    found = office.call("GET", f"/api/v1/sales?kind=refund&store=s1")
+    assert [(r["number"], r["sale_uuid"]) for r in found["items"]] == [(refund.number, sold[0].uuid)]
+
 
 def _line_id(till, sale_uuid, sku):
     return till.ctx.sql("SELECT id FROM sale_line WHERE sale_id = ? AND sku = ?", (sale_uuid, sku)).fetchone()[0]
