@@ -228,3 +228,13 @@ def test_the_preview_of_a_large_file_counts_everything_and_lists_the_first_chang
     store = preview["stores"]["s1"]
     assert (store["count"], store["new"], store["changed"], store["unchanged"]) == (250, 250, 0, 0)
     assert len(store["changes"]) == 200
+
+
+def test_a_gb18030_csv_from_a_chinese_excel_imports(office):
+    seed(office)
+    text = "sku,name,price,tax_class,category,barcodes\r\nTEA,乌龙茶 500ml,6.50,standard,drinks,6901234567892\r\n"
+    result = upload(office, text.encode("gb18030"), "茶.csv")
+    assert result["state"] == "staged" and result["errors"] == []
+    office.admin("POST", f"/api/v1/catalog/imports/{result['id']}/publish")
+    sent = [c["data"] for c in changes_for(office, "s1") if c["entity"] == "product"]
+    assert [(p["name"], p["price"], p["barcodes"]) for p in sent] == [("乌龙茶 500ml", 650, ["6901234567892"])]
