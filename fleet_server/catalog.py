@@ -380,7 +380,8 @@ def set_prices(key, payload, *, now=None) -> dict[str, int]:
             if scope == "chain":
                 prices.base[sku] = _check_price(sku, item.get("price"))
             elif not stores:
-                raise CatalogError(f"price of {sku!r}: no store is in {scope} {scope_id!r}", code="invalid_price")
+                raise CatalogError(f"price of {sku!r}: " + (f"no store is in group {scope_id!r}" if scope == "group"
+                                                            else f"no store {scope_id!r}"), code="invalid_price")
             elif item.get("price") is None:
                 prices.overrides.get(sku, {}).pop((scope, scope_id), None)
                 PriceOverride.delete().where((PriceOverride.sku == sku) & (PriceOverride.scope == scope)
