@@ -31,7 +31,8 @@ from .models import (PaymentFact, Product, ReceivedRecord, RefundFact, RefundLin
 log = logging.getLogger(__name__)
 
 INDEXED_KINDS = ("sale", "refund", "goods_receipt", "stock_adjustment", "stock_take")
-_CHUNK = 200
+#: parameters in one INSERT (SQLite allows 32,766)
+_MAX_PARAMS = 30_000
 
 
 def _when(value, what: str) -> datetime:
@@ -195,13 +196,18 @@ def index_records(records: list[dict]) -> int:
         for model, items in one.tables.items():
             rows.tables[model].extend(items)
         indexed += 1
+    # a batch names the same till product many times: one row each is enough (a conflict
+    # costs PostgreSQL more than a plain insert)
+    rows.tables[StoreProduct] = list({(r["store_id"], r["till_product_id"]): r
+                                      for r in rows.tables[StoreProduct]}.values())
     database = database_proxy.obj
     for model, items in rows.tables.items():
         if not items:
             continue
         keys = list(items[0])
-        for start in range(0, len(items), _CHUNK):
-            chunk = items[start:start + _CHUNK]
+        size = max(1, min(1000, _MAX_PARAMS // len(keys)))
+        for start in range(0, len(items), size):
+            chunk = items[start:start + size]
             database.execute_sql(_insert_ignore_sql(database, model, keys, len(chunk)),
                                  [row[k] for row in chunk for k in keys])
     return indexed
