@@ -255,8 +255,8 @@ def _day(value, what: str) -> date | None:
 
 
 def search_query(kind: str = "sale", *, store: str | None = None, date_from=None, date_to=None,
-                 receipt: str | None = None, cashier: str | None = None):
-    """Sales (or refunds) across stores, newest first, filtered."""
+                 receipt: str | None = None, cashier: str | None = None, sku: str | None = None):
+    """Sales (or refunds) across stores, newest first, filtered; `sku`: those with a line of it."""
     start, end = _day(date_from, "from"), _day(date_to, "to")
     if kind == "sale":
         model, at, number = SaleFact, SaleFact.sold_at, SaleFact.receipt_no
@@ -275,6 +275,10 @@ def search_query(kind: str = "sale", *, store: str | None = None, date_from=None
         query = query.where(number.contains(receipt.strip()))
     if cashier:
         query = query.where(model.cashier == cashier.strip())
+    if sku:
+        lines = (SaleLineFact.select(SaleLineFact.sale_uuid).where(SaleLineFact.sku == sku.strip()) if kind == "sale"
+                 else RefundLineFact.select(RefundLineFact.refund_uuid).where(RefundLineFact.sku == sku.strip()))
+        query = query.where(model.uuid.in_(lines))
     return query.order_by(at.desc(), model.uuid)
 
 

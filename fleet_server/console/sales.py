@@ -20,7 +20,8 @@ def search():
     args = {"kind": request.args.get("kind") or "sale", "store": request.args.get("store") or None,
             "date_from": request.args.get("from") or None, "date_to": request.args.get("to") or None,
             "receipt": (request.args.get("receipt") or "")[:64] or None,
-            "cashier": (request.args.get("cashier") or "")[:16] or None}
+            "cashier": (request.args.get("cashier") or "")[:16] or None,
+            "sku": (request.args.get("sku") or "")[:64] or None}
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:

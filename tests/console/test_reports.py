@@ -84,6 +84,10 @@ def test_reports_match_the_sales_sold_on_two_tills(fleet_factory, till_factory, 
         found = list(sales.search_query("sale", store="s1", receipt=sold[0].receipt_no))
         assert [r.uuid for r in found] == [sold[0].uuid]
         assert [r.uuid for r in sales.search_query("refund", store="s1")] == [refund.uuid]
+        assert {r.uuid for r in sales.search_query("sale", sku="MILK")} == {sold[1].uuid}
+        assert {r.uuid for r in sales.search_query("sale", sku="CHIPS")} == {sold[0].uuid, sold2[1].uuid}
+        assert [r.uuid for r in sales.search_query("refund", sku="COLA")] == [refund.uuid]
+        assert not list(sales.search_query("refund", sku="CHIPS"))
 
         # stock: 24 received, 3 sold, 1 refunded back to stock
         levels = {(r["store_id"], r["sku"]): r["qty_milli"] for r in stock.on_hand()}

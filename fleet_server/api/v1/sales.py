@@ -15,7 +15,7 @@ bp = Blueprint("api_v1_sales", __name__, url_prefix="/api/v1")
 def search_args() -> dict:
     return {"kind": request.args.get("kind", "sale"), "store": text_arg("store", 64),
             "date_from": text_arg("from", 10), "date_to": text_arg("to", 10), "receipt": text_arg("receipt", 64),
-            "cashier": text_arg("cashier", 16)}
+            "cashier": text_arg("cashier", 16), "sku": text_arg("sku", 64)}
 
 
 @bp.get("/sales")
@@ -63,7 +63,8 @@ _FILTERS = [_KIND, query_param("store", {"type": "string", "maxLength": 64}),
             query_param("from", {"type": "string", "format": "date"}, "first UTC day"),
             query_param("to", {"type": "string", "format": "date"}, "last UTC day"),
             query_param("receipt", {"type": "string", "maxLength": 64}, "receipt or refund number contains"),
-            query_param("cashier", {"type": "string", "maxLength": 16}, "cashier code")]
+            query_param("cashier", {"type": "string", "maxLength": 16}, "cashier code"),
+            query_param("sku", {"type": "string", "maxLength": 64}, "only those with a line of this product")]
 _UUID = path_param("record_uuid", {"type": "string", "maxLength": 36}, "the sale's or refund's UUID")
 
 OPENAPI_SCHEMAS = {
