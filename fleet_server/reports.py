@@ -24,7 +24,8 @@ def _col(key, label, kind="text"):
     return {"key": key, "label": label, "type": kind}
 
 
-_MONEY = [_col("sales", "Sales", "int"), _col("total", "Takings", "money"), _col("revenue", "Revenue (ex tax)", "money"),
+_MONEY = [_col("sales", "Sales", "int"), _col("total", "Takings", "money"),
+          _col("revenue", "Revenue (ex tax)", "money"),
           _col("cost", "Cost", "money"), _col("margin", "Gross margin", "money"), _col("margin_bp", "Margin %", "bp")]
 
 REPORTS = {
@@ -199,7 +200,8 @@ def run(name: str, *, date_from=None, date_to=None, store: str | None = None) ->
         for row in rows:
             row["net"] = row["taken"] - row["paid_out"]
         columns = [_col("method", "Method"), _col("payments", "Payments", "int"), _col("taken", "Taken", "money"),
-                   _col("refunds", "Refunds", "int"), _col("paid_out", "Paid out", "money"), _col("net", "Net", "money")]
+                   _col("refunds", "Refunds", "int"), _col("paid_out", "Paid out", "money"),
+                   _col("net", "Net", "money")]
     totals = {}
     for column in columns:
         if column["type"] in ("int", "money", "qty"):

@@ -108,7 +108,8 @@ def publish(import_id):
     valid_only = request.form.get("valid_only") == "1"
     versions = imports.publish(_fleet().key, import_id, actor=_actor(), valid_only=valid_only)
     _fleet().catalog_changed()
-    notice = f"Published to {len(versions)} store(s): " + ", ".join(f"{s} → v{v}" for s, v in sorted(versions.items()))
+    notice = f"Published to {len(versions)} store(s): " + ", ".join(
+        f"{store} → v{version}" for store, version in sorted(versions.items()))
     return redirect(f"/console/catalog/imports/{import_id}?" + urlencode({"notice": notice}))
 
 
