@@ -160,6 +160,11 @@ def _bool(body: Mapping, key: str, default: bool | None = None) -> bool:
 
 # -- sales up: records and their acknowledgement --------------------------------------
 
+#: the largest |total| a record may carry (2^53 - 1: exact in JSON numbers everywhere, and far
+#: inside a 64-bit column); a till refuses amounts long before this
+MAX_RECORD_AMOUNT = 2 ** 53 - 1
+
+
 @dataclass(frozen=True)
 class Record:
     """One outbox row of a till: a sale, refund, shift close, stock move, audit entry...
@@ -186,8 +191,8 @@ class Record:
         record_uuid = _str(payload, "uuid", max_length=36, pattern=_UUID)
         amount = payload.get("total")
         if kind in ("sale", "refund"):
-            amount = _int(payload, "total", minimum=None)
-        elif not isinstance(amount, int) or isinstance(amount, bool):
+            amount = _int(payload, "total", minimum=-MAX_RECORD_AMOUNT, maximum=MAX_RECORD_AMOUNT)
+        elif not isinstance(amount, int) or isinstance(amount, bool) or abs(amount) > MAX_RECORD_AMOUNT:
             amount = None
         return cls(kind=kind, uuid=record_uuid, store_id=check_id(payload.get("store_id"), "store_id"),
                    device_id=check_id(payload.get("device_id"), "device_id"), payload=payload, amount=amount,

@@ -117,6 +117,16 @@ def test_a_record_batch_carries_payloads_verbatim_and_judges_each_record():
             RecordBatch.parse(broken.encode())
 
 
+def test_a_record_total_beyond_what_a_column_holds_is_refused_not_stored():
+    base = {"v": 1, "uuid": "0f8fad5b-d9cb-469f-a165-70867728950e", "store_id": "s1", "device_id": "till-1"}
+    for total in (2 ** 63, -(2 ** 63) - 1, messages.MAX_RECORD_AMOUNT + 1):
+        with pytest.raises(MessageError, match="total must be between"):
+            messages.Record.from_payload({**base, "kind": "sale", "total": total})
+        # a kind whose total is informational keeps the record, without an amount
+        assert messages.Record.from_payload({**base, "kind": "shift_close", "total": total}).amount is None
+    assert messages.Record.from_payload({**base, "kind": "refund", "total": -500}).amount == -500
+
+
 def test_enrollment_checks_keys_and_tls(key):
     enrollment = Enrollment(store_id="s1", device_id="till-1", broker_host="mqtt.example", broker_port=8883,
                             username="s1/till-1", password="p" * 40, catalog_keys={key.key_id: key.public_key_b64},
