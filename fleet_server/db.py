@@ -86,11 +86,30 @@ def _device_backlog(database: Database) -> None:
     add_column(database, models.Device, "backlog_rising_since")
 
 
+def _store_settings(database: Database) -> None:
+    add_column(database, models.Store, "timezone")
+    add_column(database, models.Store, "locale")
+    add_column(database, models.Store, "currency")
+
+
 def _report_tables(database: Database) -> None:
     # the tables are new (create_tables made them); fill them from the stored records
+    # (which reads the stores' time zones: step 4's columns, added here if not yet there)
     from .sales import backfill
 
+    _store_settings(database)
     backfill()
+
+
+def _local_time_reports(database: Database) -> None:
+    # the report rows were bucketed by UTC day and hour: move each store's to its local time
+    from .sales import rebucket_store
+
+    _store_settings(database)
+    stores = {row[0] for row in database.execute_sql("SELECT DISTINCT store_id FROM sale_fact")}
+    stores |= {row[0] for row in database.execute_sql("SELECT DISTINCT store_id FROM refund_fact")}
+    for store_id in sorted(stores):
+        rebucket_store(store_id)
 
 
 #: (number, what it does, the step); numbers only ever grow; append new steps at the end
@@ -98,6 +117,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "store.region and store.group (console, Ansible inventory)", _store_region_and_group),
     (2, "device.outbox_backlog and device.backlog_rising_since (alerts)", _device_backlog),
     (3, "report tables (sale_fact, ...) from the records already held", _report_tables),
+    (4, "store.timezone, store.locale, store.currency; report days and hours in each store's local time",
+     _local_time_reports),
 ]
 
 

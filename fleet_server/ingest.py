@@ -31,6 +31,7 @@ from fleetpos.messages import DeviceStatus, MessageError, RecordAck, RecordBatch
 from fleetpos.mqtt import BrokerAddress, MqttClient
 
 from .config import FleetConfig
+from . import stores
 from .db import write_transaction
 from .models import DeadLetter, Device, database_proxy, utcnow
 from .sales import index_records
@@ -138,6 +139,12 @@ def store_status(status: DeviceStatus, payload: bytes) -> None:
              fn.COALESCE(Device.backlog_rising_since, utcnow())),
             (Device.outbox_backlog > status.outbox_backlog, None)], Device.backlog_rising_since)
     Device.update(update).where((Device.store == status.store_id) & (Device.device_id == status.device_id)).execute()
+    # the store's time zone, locale and currency as its till has them (older tills do not
+    # say: the store's setting in the console stays); a new time zone moves the store's
+    # report rows to their new local days and hours in this same transaction
+    reported = {key: getattr(status, key) for key in stores.SETTINGS if getattr(status, key) is not None}
+    if reported:
+        stores.set_store_settings(status.store_id, reported)
 
 
 def dead_letter(topic: str, error: str, payload: bytes) -> None:

@@ -34,6 +34,28 @@ class Store(BaseModel):
     #: the latest change set version issued for this store (1 = the catalog as it was at creation)
     catalog_version = IntegerField(default=1)
     created_at = DateTimeField(default=utcnow)
+    #: the store's IANA time zone, locale and currency as its till reports them (or as set in
+    #: the console for a till too old to report them); None: not known, the tills' defaults
+    #: (STORE_DEFAULTS) apply. The reports' days and hours are the store's local time. Migration 4.
+    timezone = CharField(null=True, max_length=64)
+    locale = CharField(null=True, max_length=16)
+    currency = CharField(null=True, max_length=3)
+
+    @property
+    def effective_timezone(self) -> str:
+        return self.timezone or STORE_DEFAULTS["timezone"]
+
+    @property
+    def effective_locale(self) -> str:
+        return self.locale or STORE_DEFAULTS["locale"]
+
+    @property
+    def effective_currency(self) -> str:
+        return self.currency or STORE_DEFAULTS["currency"]
+
+
+#: what a store's till uses when its `[store]` section does not say (appliance/config.py)
+STORE_DEFAULTS = {"timezone": "Asia/Shanghai", "locale": "zh-CN", "currency": "CNY"}
 
 
 class Device(BaseModel):
@@ -292,7 +314,7 @@ class CatalogImport(BaseModel):
 
 
 # -- report tables, filled at ingest in the same transaction as the record (fleet_server/sales.py) --------
-# Times are UTC; `day`/`hour` are the UTC day and hour of the sale.
+# Times are UTC; `day`/`hour` are the day and hour of the sale in the store's own time zone.
 
 class SaleFact(BaseModel):
     uuid = CharField(primary_key=True, max_length=36)

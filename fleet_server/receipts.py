@@ -5,8 +5,9 @@ from the sale record with the same receipt model and renderer as the till
 (`hw_drivers.receipt`, `hw_drivers.render`: shared code that imports neither the till
 nor head office), in the same way the till builds it (appliance/hardware.py). What the
 record does not say is taken from head office: the store's name, the cashier's name
-(from the store's cashier accounts), and the store's locale and timezone, which are the
-till's defaults (zh-CN, Asia/Shanghai) unless given.
+(from the store's cashier accounts), and the store's locale and time zone (as its till
+reports them, or as set for the store in the console; the tills' defaults zh-CN and
+Asia/Shanghai when head office knows neither) unless the caller asks for others.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hw_drivers.render import ReceiptRenderer
 
 from fleetpos import messages
 
-from .models import Store, StoreCashier
+from .models import STORE_DEFAULTS, Store, StoreCashier
 from .sales import get_record
 
 METHOD_LABELS = {"zh-CN": {"cash": "现金", "card": "银行卡", "wechat": "微信支付", "alipay": "支付宝"},
@@ -108,9 +109,25 @@ def refund_receipt(record: dict, *, language: str = "zh-CN", timezone: str = "As
         original_receipt_no=record.get("receipt_no") or "")
 
 
-def render(record_uuid: str, *, language: str = "zh-CN", timezone: str = "Asia/Shanghai", paper_width_mm: int = 80):
-    """The laid-out receipt of a stored sale or refund (`.text`, `.png()`)."""
+def receipt_language(locale: str) -> str:
+    """The receipt language for a locale: the tills print zh-CN or English."""
+    return "zh-CN" if locale.startswith("zh") else "en"
+
+
+def store_options(store_id: str) -> dict:
+    """The language and time zone a store's receipts are printed in."""
+    store = Store.get_or_none(Store.id == store_id)
+    locale = store.effective_locale if store else STORE_DEFAULTS["locale"]
+    timezone = store.effective_timezone if store else STORE_DEFAULTS["timezone"]
+    return {"language": receipt_language(locale), "timezone": timezone}
+
+
+def render(record_uuid: str, *, language: str | None = None, timezone: str | None = None, paper_width_mm: int = 80):
+    """The laid-out receipt of a stored sale or refund (`.text`, `.png()`), in the store's
+    language and time zone unless `language`/`timezone` say otherwise."""
     record = get_record(record_uuid)
+    defaults = store_options(record.get("store_id", ""))
+    language, timezone = language or defaults["language"], timezone or defaults["timezone"]
     build = sale_receipt if record["kind"] == "sale" else refund_receipt
     receipt = build(record, language=language, timezone=timezone)
     return ReceiptRenderer(paper_width_mm=paper_width_mm).receipt(receipt, reprint=True)

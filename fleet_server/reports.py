@@ -1,7 +1,10 @@
 """Sales reports over the report tables (fleet_server/sales.py), and their CSV/XLSX export.
 
 Each report is a table: `columns` (key, label, type) and `rows`, plus `totals`, for a
-range of UTC days and optionally one store. Money is integer minor units; `margin_bp`
+range of days and optionally one store. Days and hours are each store's own local time
+(its time zone, `Store.timezone`): a sale at 23:30 in Shanghai is on that Shanghai day,
+in hour 23, and a report across stores in different time zones adds up each store's
+local days and hours. Money is integer minor units; `margin_bp`
 is the gross margin in basis points of revenue (takings without tax). Refunds count
 against the day they were made: `net_sales` is sales minus refunds.
 """
@@ -11,11 +14,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from peewee import fn
 
 from .errors import FleetError
-from .models import PaymentFact, RefundFact, RefundLineFact, SaleFact, SaleLineFact, Store, utcnow
+from .models import STORE_DEFAULTS, PaymentFact, RefundFact, RefundLineFact, SaleFact, SaleLineFact, Store, utcnow
 
 MAX_DAYS = 366
 
@@ -40,9 +44,16 @@ REPORTS = {
 }
 
 
-def parse_range(date_from=None, date_to=None) -> tuple[date, date]:
-    """The day range of a report: both given as ISO dates, or today (UTC) by default."""
-    today = utcnow().date()
+def local_today(store: str | None = None) -> date:
+    """Today in the store's time zone (without a store: in the stores' default time zone)."""
+    row = Store.get_or_none(Store.id == store) if store else None
+    name = row.effective_timezone if row else STORE_DEFAULTS["timezone"]
+    return utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(name)).date()
+
+
+def parse_range(date_from=None, date_to=None, store: str | None = None) -> tuple[date, date]:
+    """The day range of a report: both given as ISO dates, or today (the store's local day) by default."""
+    today = local_today(store) if not (date_from and date_to) else None
     try:
         start = date.fromisoformat(date_from) if date_from else today
         end = date.fromisoformat(date_to) if date_to else start if date_from else today
@@ -150,7 +161,7 @@ def run(name: str, *, date_from=None, date_to=None, store: str | None = None) ->
         raise FleetError(f"unknown report {name!r} (one of {', '.join(REPORTS)})", code="unknown_report")
     if store and Store.get_or_none(Store.id == store) is None:
         raise FleetError(f"no store {store}", code="store_not_found", status=404)
-    start, end = parse_range(date_from, date_to)
+    start, end = parse_range(date_from, date_to, store)
     if name == "store":
         keys = ["store_id"]
         rows = _with_refunds(_sales_by(keys, start, end, store), _refunds_by(keys, start, end, store), keys)
@@ -170,12 +181,12 @@ def run(name: str, *, date_from=None, date_to=None, store: str | None = None) ->
         rows = _sales_by(keys, start, end, store)
         for row in rows:
             row["hour"] = f"{row['hour']:02d}:00"
-        columns = [_col("hour", "Hour (UTC)")] + _MONEY
+        columns = [_col("hour", "Hour (store time)")] + _MONEY
     elif name == "day_store_hour":
         rows = _sales_by(["day", "store_id", "hour"], start, end, store)
         for row in rows:
             row["day"], row["hour"] = str(row["day"]), f"{row['hour']:02d}:00"
-        columns = [_col("day", "Day"), _col("store_id", "Store"), _col("hour", "Hour (UTC)")] + _MONEY
+        columns = [_col("day", "Day"), _col("store_id", "Store"), _col("hour", "Hour (store time)")] + _MONEY
     elif name == "product":
         columns, rows = _line_report("sku", "SKU", start, end, store)
     elif name == "category":
@@ -236,7 +247,7 @@ def chart_series(report: dict, value: str = "total", limit: int = 40) -> dict:
 
 
 def today_by_hour(store: str | None = None) -> dict:
-    """Today's takings per UTC hour, every hour present (the console's chart)."""
+    """Today's takings per local hour (each store's own), every hour present (the console's chart)."""
     report = run("hour", store=store)
     by_hour = {row["hour"]: row for row in report["rows"]}
     labels = [f"{h:02d}:00" for h in range(24)]

@@ -8,16 +8,27 @@ UUID and the line's place in it) and is inserted with "skip if held", so a recor
 twice, two ingest workers racing, or a backfill over records already indexed changes
 nothing.
 
-Times are UTC; `day` and `hour` are the sale's UTC day and hour. A line's `revenue` is
-its takings without tax; its `cost` is head office's cost price of the product when the
-record arrived times the quantity (null when head office has no cost price for it).
+Times are UTC; `day` and `hour` are the sale's (refund's, payment's) day and hour in the
+store's own time zone (`Store.timezone`, as its till reports it; the tills' default
+Asia/Shanghai while head office does not know it), computed at ingest from the record's
+UTC time. When a store's time zone changes or becomes known, `rebucket_store` moves its
+facts to their new local days and hours, in the caller's transaction.
+
+A line's `revenue` is its takings without tax; its `cost` is the line's own cost price
+(the till's cost when it sold it, `cost_price` in the record's line) times the quantity,
+or, for records without one, head office's cost price of the product when the record
+arrived (null when neither is known).
+
+A stock move names the till's product id and, from tills that send it, the product's SKU;
+each SKU so named teaches head office what the id stands for (`StoreProduct`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import BigIntegerField, CharField, IntegerField
 
@@ -25,8 +36,8 @@ from fleetpos import messages
 from fleetpos.messages import MessageError
 
 from .errors import FleetError, NotFound
-from .models import (PaymentFact, Product, ReceivedRecord, RefundFact, RefundLineFact, SaleFact, SaleLineFact,
-                     StockMoveFact, StockTakeLineFact, StoreProduct, database_proxy)
+from .models import (STORE_DEFAULTS, PaymentFact, Product, ReceivedRecord, RefundFact, RefundLineFact, SaleFact,
+                     SaleLineFact, StockMoveFact, StockTakeLineFact, Store, StoreProduct, database_proxy)
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +50,42 @@ def _when(value, what: str) -> datetime:
     return messages.parse_utc(value, what)
 
 
-def _cost(costs: dict, sku: str, qty_milli: int) -> int | None:
-    cost_price = costs.get(sku)
-    return None if cost_price is None else cost_price * qty_milli // 1000
+_UTC = ZoneInfo("UTC")
+
+
+def store_zones(store_ids) -> dict[str, ZoneInfo]:
+    """The time zone of each store (the default for a store head office does not know)."""
+    ids = sorted(set(store_ids))
+    zones = {store_id: STORE_DEFAULTS["timezone"] for store_id in ids}
+    for start in range(0, len(ids), 900):
+        for store_id, name in (Store.select(Store.id, Store.timezone)
+                               .where(Store.id.in_(ids[start:start + 900])).tuples()):
+            if name:
+                zones[store_id] = name
+    return {store_id: _zone(name) for store_id, name in zones.items()}
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        log.warning("time zone %r is not known here; using %s", name, STORE_DEFAULTS["timezone"])
+        return ZoneInfo(STORE_DEFAULTS["timezone"])
+
+
+def local_bucket(at: datetime, zone: ZoneInfo) -> tuple[date, int]:
+    """The local (day, hour) of a naive UTC time in `zone`."""
+    local = at.replace(tzinfo=_UTC).astimezone(zone)
+    return local.date(), local.hour
+
+
+def _line_cost(line: dict, cost_price: int | None) -> int | None:
+    """A line's cost: its own cost price (the till's, when it sold it) when the record has
+    one, else head office's (`cost_price`), times the quantity."""
+    own = line.get("cost_price")
+    if isinstance(own, int) and not isinstance(own, bool) and own >= 0:
+        cost_price = own
+    return None if cost_price is None else cost_price * line["qty_milli"] // 1000
 
 
 class _Rows:
@@ -75,16 +119,16 @@ def _clean(model, row: dict) -> dict:
     return row
 
 
-def _sale(rows: _Rows, r: dict, products: dict) -> None:
+def _sale(rows: _Rows, r: dict, products: dict, zone: ZoneInfo) -> None:
     sold_at = _when(r["completed_at"], "completed_at")
-    day, hour = sold_at.date(), sold_at.hour
+    day, hour = local_bucket(sold_at, zone)
     inclusive = r.get("tax_mode", "inclusive") == "inclusive"
     revenue, cost, cost_known = 0, 0, True
     for index, line in enumerate(r.get("lines") or []):
         sku = line["sku"]
         category, cost_price = products.get(sku, (None, None))
         line_revenue = line["net"] - line["tax"] if inclusive else line["net"]
-        line_cost = None if cost_price is None else cost_price * line["qty_milli"] // 1000
+        line_cost = _line_cost(line, cost_price)
         revenue += line_revenue
         if line_cost is None:
             cost_known = False
@@ -109,9 +153,9 @@ def _sale(rows: _Rows, r: dict, products: dict) -> None:
     _moves(rows, r, "sale", sold_at)
 
 
-def _refund(rows: _Rows, r: dict, products: dict) -> None:
+def _refund(rows: _Rows, r: dict, products: dict, zone: ZoneInfo) -> None:
     at = _when(r["at"], "at")
-    day, hour = at.date(), at.hour
+    day, hour = local_bucket(at, zone)
     lines = r.get("lines") or []
     # the record has no tax mode: prices include tax when the lines add up to the total
     inclusive = sum(line["amount"] for line in lines) == r["total"]
@@ -120,7 +164,7 @@ def _refund(rows: _Rows, r: dict, products: dict) -> None:
         sku = line["sku"]
         category, cost_price = products.get(sku, (None, None))
         line_revenue = line["amount"] - line["tax"] if inclusive else line["amount"]
-        line_cost = None if cost_price is None else cost_price * line["qty_milli"] // 1000
+        line_cost = _line_cost(line, cost_price)
         revenue += line_revenue
         if line_cost is None:
             cost_known = False
@@ -147,6 +191,8 @@ def _moves(rows: _Rows, r: dict, kind: str, at: datetime) -> None:
     for move in r.get("stock_moves") or []:
         rows.add(StockMoveFact, uuid=move["uuid"], store_id=r["store_id"], till_product_id=move["product_id"],
                  qty_milli=move["qty_milli"], kind=kind, record_uuid=r["uuid"], moved_at=at)
+        if isinstance(move.get("sku"), str) and move["sku"]:
+            rows.add(StoreProduct, store_id=r["store_id"], till_product_id=move["product_id"], sku=move["sku"])
 
 
 def _stock_take(rows: _Rows, r: dict) -> None:
@@ -175,6 +221,7 @@ def index_records(records: list[dict]) -> int:
         for sku, category, cost_price in (Product.select(Product.sku, Product.category, Product.cost_price)
                                           .where(Product.sku.in_(skus[start:start + 900])).tuples()):
             products[sku] = (category, cost_price)
+    zones = store_zones(r.get("store_id") for r in wanted if isinstance(r.get("store_id"), str))
     rows = _Rows()
     indexed = 0
     for r in wanted:
@@ -182,9 +229,9 @@ def index_records(records: list[dict]) -> int:
         try:
             kind = r["kind"]
             if kind == "sale":
-                _sale(one, r, products)
+                _sale(one, r, products, zones[r["store_id"]])
             elif kind == "refund":
-                _refund(one, r, products)
+                _refund(one, r, products, zones[r["store_id"]])
             elif kind == "stock_take":
                 _stock_take(one, r)
             else:
@@ -241,6 +288,87 @@ def backfill(batch: int = 2000) -> int:
                     log.warning("received record %d is not JSON; skipped", _id)
             total += index_records(payloads)
             last = chunk[-1][0]
+
+
+# -- a store's time zone changes: its facts move to their new local days and hours ----------
+
+def _offset_periods(zone: ZoneInfo, first: datetime, last: datetime) -> list[tuple[datetime, datetime, int]]:
+    """[start, end) UTC spans covering first..last in which `zone`'s offset from UTC is one
+    number of minutes: (start, end, minutes). Daylight saving makes two a year."""
+    def offset(at: datetime) -> int:
+        return int(at.replace(tzinfo=_UTC).astimezone(zone).utcoffset().total_seconds() // 60)
+
+    start = first.replace(minute=0, second=0, microsecond=0)
+    end = last + timedelta(seconds=1)
+    periods, period_start, current = [], datetime.min, offset(start)
+    at = start
+    while at < end:
+        step = at + timedelta(hours=1)
+        if offset(step) != current:
+            low, high = at, step  # the change lies in (low, high]: find its minute
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(second=0, microsecond=0)
+                if middle <= low:
+                    break
+                if offset(middle) == current:
+                    low = middle
+                else:
+                    high = middle
+            periods.append((period_start, high, current))
+            period_start, current = high, offset(high)
+        at = step
+    periods.append((period_start, datetime.max, current))
+    return periods
+
+
+def _shifted_bucket_sql(database, column: str) -> tuple[str, str]:
+    """SQL for the day and the hour of `column` (a naive UTC time) moved by a parameter:
+    on SQLite a modifier like '+480 minutes', on PostgreSQL a number of minutes."""
+    from .db import is_postgres
+
+    if is_postgres(database):
+        shifted = f"({column} + make_interval(mins => %s))"
+        return f"CAST({shifted} AS DATE)", f"CAST(EXTRACT(HOUR FROM {shifted}) AS INTEGER)"
+    return f"date({column}, ?)", f"CAST(strftime('%H', {column}, ?) AS INTEGER)"
+
+
+def rebucket_store(store_id: str) -> None:
+    """Inside the caller's transaction: move a store's report rows to the local days and
+    hours of its time zone as it is now (after it changed or became known). One UPDATE
+    per table and span of one UTC offset; the lines and payments follow their record."""
+    from .db import is_postgres
+
+    database = database_proxy.obj
+    zone = store_zones([store_id])[store_id]
+    pg = is_postgres(database)
+    for model, at in ((SaleFact, "sold_at"), (RefundFact, "refunded_at")):
+        table = model._meta.table_name
+        first, last = database.execute_sql(f"SELECT MIN({at}), MAX({at}) FROM {table} WHERE store_id = {database.param}",
+                                           (store_id,)).fetchone()
+        if first is None:
+            continue
+        if isinstance(first, str):  # SQLite hands back the stored text
+            first, last = (datetime.fromisoformat(value) for value in (first, last))
+        day_sql, hour_sql = _shifted_bucket_sql(database, at)
+        p = database.param
+        for start, end, minutes in _offset_periods(zone, first, last):
+            shift = minutes if pg else f"{minutes:+d} minutes"
+            database.execute_sql(f"UPDATE {table} SET day = {day_sql}, hour = {hour_sql} "
+                                 f"WHERE store_id = {p} AND {at} >= {p} AND {at} < {p}",
+                                 (shift, shift, store_id, *((start, end) if pg else (str(start), str(end)))))
+    p = database.param
+    for child, key, parent, columns, kind in (
+            ("sale_line_fact", "sale_uuid", "sale_fact", ("day", "hour"), None),
+            ("refund_line_fact", "refund_uuid", "refund_fact", ("day",), None),
+            ("payment_fact", "record_uuid", "sale_fact", ("day", "hour"), "sale"),
+            ("payment_fact", "record_uuid", "refund_fact", ("day", "hour"), "refund")):
+        sets = ", ".join(f"{c} = f.{c}" for c in columns)
+        changed = " OR ".join(f"{child}.{c} <> f.{c}" for c in columns)
+        database.execute_sql(
+            f"UPDATE {child} SET {sets} FROM {parent} AS f WHERE f.uuid = {child}.{key} AND {child}.store_id = {p} "
+            + (f"AND {child}.kind = {p} " if kind else "") + f"AND ({changed})",
+            (store_id, kind) if kind else (store_id,))
 
 
 # -- search and one sale -----------------------------------------------------------------

@@ -1,19 +1,22 @@
 """Stock at head office: on-hand per store from the stock moves the tills sent, the
 low-stock list, and stock-take variances.
 
-A till's stock moves name its own product id; head office learns which SKU an id is
-from the sale, refund and stock-take lines of the same store (`StoreProduct`). Moves
-of an id head office has not yet seen named are listed under `till product <id>`.
+A till's stock moves name its own product id and (from tills of this version on) the
+product's SKU; head office learns which SKU an id is from those moves and from the
+sale, refund and stock-take lines of the same store (`StoreProduct`). Moves of an id
+head office has not yet seen named (records of older tills) are listed under
+`till product <id>`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from peewee import JOIN, fn
 
 from .errors import FleetError
-from .models import Product, StockMoveFact, StockTakeLineFact, Store, StoreProduct
+from .models import STORE_DEFAULTS, Product, StockMoveFact, StockTakeLineFact, Store, StoreProduct
 from .reports import parse_range
 
 DEFAULT_LOW_MILLI = 5000
@@ -59,9 +62,16 @@ def low_stock(store: str | None = None, below_milli: int = DEFAULT_LOW_MILLI) ->
 
 
 def stock_take_variances(store: str | None = None, *, date_from=None, date_to=None) -> list[dict]:
-    """The applied stock takes in a range of UTC days: per take its lines and total value."""
-    start, end = parse_range(date_from, date_to)
-    first, after = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
+    """The applied stock takes in a range of days (the store's local days; without a store,
+    the stores' default time zone's): per take its lines and total value."""
+    start, end = parse_range(date_from, date_to, store)
+    row = Store.get_or_none(Store.id == store) if store else None
+    zone = ZoneInfo(row.effective_timezone if row else STORE_DEFAULTS["timezone"])
+
+    def utc(day):
+        return datetime.combine(day, time(), zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+    first, after = utc(start), utc(end + timedelta(days=1))
     query = StockTakeLineFact.select().where((StockTakeLineFact.applied_at >= first)
                                              & (StockTakeLineFact.applied_at < after))
     if store:

@@ -14,13 +14,14 @@ import json
 import re
 from datetime import datetime, timedelta
 
+from fleetpos import messages
 from fleetpos.messages import utc_iso
 
-from . import audit, enrollment
+from . import audit, enrollment, sales
 from .config import FleetConfig
 from .db import write_transaction
 from .errors import FleetError, NotFound
-from .models import Device, Store, database_proxy, utcnow
+from .models import STORE_DEFAULTS, Device, Store, database_proxy, utcnow
 
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 #: a device whose last status is older than this many heartbeats (plus a margin) is shown offline
@@ -93,8 +94,54 @@ def store_view(store: Store, devices: list[Device] | None = None, now: datetime 
     devices = list(store.devices.order_by(Device.device_id)) if devices is None else devices
     views = [device_view(d, now) for d in devices]
     return {"id": store.id, "name": store.name, "region": store.region, "group": store.group,
+            "timezone": store.timezone, "locale": store.locale, "currency": store.currency,
+            "effective": {"timezone": store.effective_timezone, "locale": store.effective_locale,
+                          "currency": store.effective_currency},
             "catalog_version": store.catalog_version, "created_at": utc_iso(store.created_at),
             "online": any(v["online"] for v in views), "devices": views}
+
+
+# -- the store's own time zone, locale and currency --------------------------------------
+
+SETTINGS = ("timezone", "locale", "currency")
+
+
+def check_setting(key: str, value) -> str | None:
+    """A store setting as given (console, API): empty or None clears it (the default applies)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise FleetError(f"{key} must be text, not {value!r}", code="invalid_field")
+    value = value.strip()
+    try:
+        if key == "timezone":
+            return messages.check_timezone(value)
+        if key == "locale" and messages.LOCALE.fullmatch(value):
+            return value
+        if key == "currency" and messages.CURRENCY.fullmatch(value):
+            return value
+    except messages.MessageError as exc:
+        raise FleetError(str(exc), code="invalid_field") from None
+    example = {"locale": "zh-CN or en", "currency": "CNY (three capital letters)"}[key]
+    raise FleetError(f"{key} must look like {example}, not {value!r}", code="invalid_field")
+
+
+def set_store_settings(store_id: str, settings: dict) -> bool:
+    """Inside the caller's transaction: set a store's time zone, locale and/or currency
+    (checked values; None clears one). When the time zone that applies to the store
+    changes, its report rows move to their new local days and hours in the same
+    transaction. Returns whether anything changed."""
+    store = Store.get_or_none(Store.id == store_id)
+    if store is None:
+        return False
+    update = {key: value for key, value in settings.items() if key in SETTINGS and getattr(store, key) != value}
+    if not update:
+        return False
+    before = store.effective_timezone
+    Store.update(update).where(Store.id == store_id).execute()
+    if (update.get("timezone", store.timezone) or STORE_DEFAULTS["timezone"]) != before:
+        sales.rebucket_store(store_id)
+    return True
 
 
 def stores_query(*, region: str | None = None, group: str | None = None, search: str | None = None):
@@ -126,7 +173,8 @@ def get_store(store_id: str) -> Store:
 
 
 def _audit_store(store: Store) -> dict:
-    return {"id": store.id, "name": store.name, "region": store.region, "group": store.group}
+    return {"id": store.id, "name": store.name, "region": store.region, "group": store.group,
+            "timezone": store.timezone, "locale": store.locale, "currency": store.currency}
 
 
 def create_store(store_id, name, *, region="", group="") -> Store:
@@ -140,10 +188,10 @@ def create_store(store_id, name, *, region="", group="") -> Store:
 
 
 def update_store(store_id: str, changes: dict) -> Store:
-    unknown = set(changes) - {"name", "region", "group"}
+    unknown = set(changes) - {"name", "region", "group", *SETTINGS}
     if unknown:
-        raise FleetError(f"unknown fields: {', '.join(sorted(unknown))} (a store's name, region and group can "
-                         "change)", code="invalid_field")
+        raise FleetError(f"unknown fields: {', '.join(sorted(unknown))} (a store's name, region, group, timezone, "
+                         "locale and currency can change)", code="invalid_field")
     update = {}
     if "name" in changes:
         name = changes["name"]
@@ -153,11 +201,13 @@ def update_store(store_id: str, changes: dict) -> Store:
     for key in ("region", "group"):
         if key in changes:
             update[key] = _check_label(changes[key], key)
+    settings = {key: check_setting(key, changes[key]) for key in SETTINGS if key in changes}
     with write_transaction(database_proxy.obj):
         store = get_store(store_id)
         before = _audit_store(store)
         if update:
             Store.update(update).where(Store.id == store_id).execute()
+        set_store_settings(store_id, settings)
         store = get_store(store_id)
         audit.record("store.update", f"store:{store_id}", before, _audit_store(store))
     return store

@@ -315,6 +315,11 @@ class DeviceStatus:
     disk_free_bytes: int | None = None
     last_sale_at: str | None = None
     heartbeat_seconds: int | None = None
+    #: the store's settings as the till has them (`[store]`): an IANA time zone, a locale
+    #: like zh-CN, an ISO 4217 currency code; absent from older tills
+    timezone: str | None = None
+    locale: str | None = None
+    currency: str | None = None
     type: str = "status"
     v: int = PROTOCOL_VERSION
 
@@ -324,7 +329,9 @@ class DeviceStatus:
             "device_id": self.device_id, "at": self.at, "software_version": self.software_version,
             "catalog_version": self.catalog_version, "outbox_backlog": self.outbox_backlog,
             "devices": dict(self.devices), "disk_free_bytes": self.disk_free_bytes,
-            "last_sale_at": self.last_sale_at, "heartbeat_seconds": self.heartbeat_seconds})
+            "last_sale_at": self.last_sale_at, "heartbeat_seconds": self.heartbeat_seconds,
+            **{key: value for key, value in (("timezone", self.timezone), ("locale", self.locale),
+                                             ("currency", self.currency)) if value is not None}})
 
     @classmethod
     def parse(cls, payload: bytes | str) -> "DeviceStatus":
@@ -345,7 +352,29 @@ class DeviceStatus:
                    outbox_backlog=_int(body, "outbox_backlog", optional=True), devices=devices,
                    disk_free_bytes=_int(body, "disk_free_bytes", optional=True),
                    last_sale_at=body.get("last_sale_at"),
-                   heartbeat_seconds=_int(body, "heartbeat_seconds", minimum=1, optional=True))
+                   heartbeat_seconds=_int(body, "heartbeat_seconds", minimum=1, optional=True),
+                   timezone=check_timezone(_str(body, "timezone", max_length=64, optional=True)),
+                   locale=_str(body, "locale", max_length=16, optional=True, pattern=LOCALE),
+                   currency=_str(body, "currency", max_length=3, optional=True, pattern=CURRENCY))
+
+
+LOCALE = re.compile(r"[a-z]{2}(-[A-Z]{2})?")
+CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def check_timezone(name: str | None) -> str | None:
+    """An IANA time zone name this machine knows (None passes through)."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not re.fullmatch(r"[A-Za-z0-9_+/-]{1,64}", name) or name.startswith("/") or ".." in name:
+        raise MessageError(f"timezone must be an IANA time zone like Asia/Shanghai, not {name!r}")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise MessageError(f"timezone {name!r} is not a known time zone") from None
+    return name
 
 
 # -- catalog: reports and requests from the device -------------------------------------

@@ -180,5 +180,6 @@ def sale_record(ctx: TillContext, sale: Sale, lines: list[dict], moves: list[dic
         "tax_bands": tax_bands([(line["tax_rate_bp"], line["net"], line["tax"]) for line in lines], sale.tax_mode),
         "promo_discount": sale.promo_discount, "member_discount": sale.member_discount,
         "points_discount": sale.points_discount, "member": member,
-        "stock_moves": [{"uuid": m["uuid"], "product_id": m["product_id"], "qty_milli": m["qty_milli"]} for m in moves],
+        "stock_moves": [{"uuid": m["uuid"], "product_id": m["product_id"], "sku": m["sku"], "qty_milli": m["qty_milli"]}
+                        for m in moves],
     }

@@ -243,6 +243,10 @@ def _write(ctx: TillContext, actor: Actor, approver, *, sale: Sale | None, shift
         [(refund_uuid, m, amount, reference) for m, amount, reference in split])
     moves = add_moves(ctx, [(p["product_id"], p["refund_qty"], "refund", refund_uuid, None, None)
                             for p in picked if p["restock"]])
+    # each line's cost as it was when sold (head office's margin of the refund)
+    line_ids = [p["line_id"] for p in picked if p["line_id"] is not None]
+    costs = dict(ctx.sql(f"SELECT id, cost_price FROM sale_line WHERE id IN ({', '.join('?' * len(line_ids))})",
+                         line_ids).fetchall()) if line_ids else {}
     audit(ctx, "refund.create", cashier=actor.cashier, approved_by=approver, subject=refund_uuid, number=number,
           sale=sale.uuid if sale else None, payout=payout, reason=reason)
     enqueue(ctx, "refund", refund_uuid, {
@@ -253,11 +257,13 @@ def _write(ctx: TillContext, actor: Actor, approver, *, sale: Sale | None, shift
         "rounding": payout - total, "payout": payout, "member": member_record,
         "lines": [{"sale_line_id": p["line_id"], "product_id": p["product_id"], "sku": p["sku"], "name": p["name"],
                    "qty_milli": p["refund_qty"], "amount": p["amount"], "tax": p["refund_tax"],
-                   "tax_rate_bp": p["tax_rate_bp"], "restock": p["restock"]} for p in picked],
+                   "tax_rate_bp": p["tax_rate_bp"], "restock": p["restock"], "cost_price": costs.get(p["line_id"])}
+                  for p in picked],
         "payments": [{"method": m, "amount": amount, "original_reference": reference} for m, amount, reference in split],
         "tax_bands": tax_bands([(p["tax_rate_bp"], p["amount"], p["refund_tax"]) for p in picked],
                                ctx.config.store.tax_mode),
-        "stock_moves": [{"uuid": m["uuid"], "product_id": m["product_id"], "qty_milli": m["qty_milli"]} for m in moves],
+        "stock_moves": [{"uuid": m["uuid"], "product_id": m["product_id"], "sku": m["sku"], "qty_milli": m["qty_milli"]}
+                        for m in moves],
     })
     ctx.publish("refund.completed", refund_uuid=refund_uuid, number=number, payout=payout,
                 cash=any(m == "cash" for m, _, _ in split))

@@ -48,8 +48,13 @@ def add_moves(ctx: TillContext, moves: list[tuple[int, int, str, str | None, str
     ctx.db.connection().executemany(
         "INSERT INTO stock_move (uuid, product_id, qty_milli, kind, reference, reason, cost_price, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return [{"uuid": r[0], "product_id": r[1], "qty_milli": r[2], "kind": r[3], "reason": r[5], "cost_price": r[6]}
-            for r in rows]
+    # each move names its product's SKU too: head office knows products by SKU, and the
+    # till's own ids only from lines that named both (a product received but never sold)
+    ids = sorted({r[1] for r in rows})
+    skus = dict(ctx.sql(f"SELECT id, sku FROM product WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()
+                ) if ids else {}
+    return [{"uuid": r[0], "product_id": r[1], "sku": skus.get(r[1]), "qty_milli": r[2], "kind": r[3],
+             "reason": r[5], "cost_price": r[6]} for r in rows]
 
 
 def check_available(ctx: TillContext, wanted: dict[int, int]) -> None:

@@ -42,7 +42,9 @@ def current_status(ctx: TillContext, store_id: str, device_id: str, heartbeat_se
         state="online", store_id=store_id, device_id=device_id, at=utc_iso(ctx.clock()),
         software_version=fleetpos.__version__, catalog_version=catalog_state(ctx)[0], outbox_backlog=backlog(ctx),
         devices=devices, disk_free_bytes=shutil.disk_usage(ctx.config.data_dir).free,
-        last_sale_at=_utc(last_sale), heartbeat_seconds=heartbeat_seconds)
+        last_sale_at=_utc(last_sale), heartbeat_seconds=heartbeat_seconds,
+        # head office reports, and reprints receipts, in the store's own time, language and money
+        timezone=ctx.config.store.timezone, locale=ctx.config.store.locale, currency=ctx.config.store.currency)
 
 
 def offline_status(store_id: str, device_id: str) -> DeviceStatus:

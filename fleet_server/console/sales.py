@@ -42,7 +42,8 @@ def search():
 @require("sales.read")
 def sale(record_uuid):
     record = sales.get_record(record_uuid)
-    language = request.args.get("language", "zh-CN") if request.args.get("language") in ("zh-CN", "en") else "zh-CN"
+    language = request.args.get("language") if request.args.get("language") in ("zh-CN", "en") else None
+    language = language or receipts.store_options(record.get("store_id", ""))["language"]
     rendered = receipts.render(record_uuid, language=language)
     refunds = sales.refunds_of(record_uuid) if record["kind"] == "sale" else []
     return render_template("console/sale.html", active="sales", record=record, receipt_text=rendered.text,

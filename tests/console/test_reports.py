@@ -3,6 +3,7 @@ Mosquitto, on SQLite and PostgreSQL; stock on hand from the tills' stock moves; 
 report tables are filled again from the stored records by the backfill."""
 
 import json
+from zoneinfo import ZoneInfo
 
 from fleet_server import reports, sales, stock
 from fleet_server.models import (PaymentFact, ReceivedRecord, RefundFact, RefundLineFact, SaleFact, SaleLineFact,
@@ -73,7 +74,8 @@ def test_reports_match_the_sales_sold_on_two_tills(fleet_factory, till_factory, 
         cashiers = {(row["store_id"], row["cashier"]): row for row in reports.run("cashier")["rows"]}
         assert cashiers[("s1", "2001")]["total"] == 1730 and cashiers[("s2", "1001")]["total"] == 1800
 
-        hour = utcnow().hour
+        # the tills' stores are in Shanghai (the tills' default time zone): local hours
+        hour = utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Asia/Shanghai")).hour
         grid = reports.run("day_store_hour")["rows"]
         assert {(r["store_id"], r["hour"]): r["total"] for r in grid} == {("s1", f"{hour:02d}:00"): 1730,
                                                                           ("s2", f"{hour:02d}:00"): 1800}

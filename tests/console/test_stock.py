@@ -41,13 +41,12 @@ def test_on_hand_low_stock_and_stock_take_variances_from_the_tills(fleet_factory
     till_stock.apply_stock_take(ctx, manager, take.uuid)
     wait_for(lambda: till.backlog() == 0, timeout=20, message="every record acked")
 
-    milk_id = ctx.sql("SELECT id FROM product WHERE sku = 'MILK'").fetchone()[0]
     with office.ctx.db.connection_context():
-        # the tills' stock moves name only their own product id: MILK was received and
-        # adjusted but never sold, so head office cannot name it yet
+        # MILK was received and adjusted but never sold: the moves' own SKU names it
         levels = {r["sku"]: r["qty_milli"] for r in stock.on_hand("s1")}
-        assert levels == {"COLA": 21000, "CHIPS": 4000, f"till product {milk_id}": 9000}
-    till.sell(manager, [MILK])  # a sale line names the id's SKU: every move of it is MILK's now
+        assert levels == {"COLA": 21000, "CHIPS": 4000, "MILK": 9000}
+        assert [r["name"] for r in stock.on_hand("s1", sku="MILK")] == ["蒙牛纯牛奶"]
+    till.sell(manager, [MILK])
     wait_for(lambda: till.backlog() == 0, timeout=20, message="the sale acked")
     with office.ctx.db.connection_context():
         levels = {r["sku"]: r["qty_milli"] for r in stock.on_hand("s1")}
@@ -90,3 +89,38 @@ def test_a_store_moved_to_another_group_sells_at_the_new_groups_price(fleet_fact
     # the publisher notices the move (however the group was changed) and sends s1 its new price
     office.call("PATCH", "/api/v1/stores/s1", {"group": "south"})
     wait_for(lambda: tills["s1"].products()["COLA"]["price"] == 260, timeout=15, message="s1 to get the south price")
+
+
+def _old_record(kind, uuid, moves, **extra):
+    """A record as tills before the stock moves' SKU sent it."""
+    return {"v": 1, "kind": kind, "uuid": uuid, "store_id": "s1", "device_id": "till-1",
+            "at": "2026-12-05T02:00:00Z", "stock_moves": moves, **extra}
+
+
+def test_stock_moves_without_a_sku_from_older_tills_still_count(tmp_path):
+    from fleet_server.db import open_database, write_transaction
+    from fleet_server.ingest import Incoming, store_records
+    from fleet_server.models import Store
+    from fleetpos.messages import Record
+
+    database = open_database(f"sqlite:///{tmp_path}/office.db")
+    receipt = _old_record("goods_receipt", "0193a0c0-0000-7000-8000-0000000000a1",
+                          [{"uuid": "0193a0c0-0000-7000-8000-0000000000b1", "product_id": 7, "qty_milli": 5000}],
+                          number="till-1-G000001", supplier="Metro", cashier="2001")
+    newer = _old_record("stock_adjustment", "0193a0c0-0000-7000-8000-0000000000a2",
+                        [{"uuid": "0193a0c0-0000-7000-8000-0000000000b2", "product_id": 8, "sku": "TEA",
+                          "qty_milli": 2000}], cashier="2001")
+    with database.connection_context():
+        Store.create(id="s1", name="s1")
+        with write_transaction(database):
+            store_records([Incoming("s1", "till-1", records=[Record.from_payload(r) for r in (receipt, newer)])])
+        levels = {r["sku"]: r["qty_milli"] for r in stock.on_hand("s1")}
+        # the old record's move is counted under the till's id until something names it
+        assert levels == {"till product 7": 5000, "TEA": 2000}
+        later = _old_record("stock_adjustment", "0193a0c0-0000-7000-8000-0000000000a3",
+                            [{"uuid": "0193a0c0-0000-7000-8000-0000000000b3", "product_id": 7, "sku": "MILK",
+                              "qty_milli": -1000}], cashier="2001")
+        with write_transaction(database):
+            store_records([Incoming("s1", "till-1", records=[Record.from_payload(later)])])
+        assert {r["sku"]: r["qty_milli"] for r in stock.on_hand("s1")} == {"MILK": 4000, "TEA": 2000}
+    database.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from fleetpos.messages import MessageError, check_timezone
+
 from ... import receipts, sales
 from ...auth import require
 from ...errors import FleetError
@@ -33,16 +35,16 @@ def get_sale(record_uuid):
 
 
 def receipt_options() -> dict:
-    language = request.args.get("language", "zh-CN")
-    if language not in ("zh-CN", "en"):
+    """language/timezone as asked for; those not given are the store's (receipts.render)."""
+    language = request.args.get("language") or None
+    if language not in (None, "zh-CN", "en"):
         raise FleetError("language must be zh-CN or en", code="invalid_query")
-    timezone = request.args.get("timezone", "Asia/Shanghai")
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(timezone)
-    except (ValueError, KeyError, OSError):
-        raise FleetError(f"unknown timezone {timezone[:64]!r}", code="invalid_query") from None
+    timezone = request.args.get("timezone") or None
+    if timezone is not None:
+        try:
+            check_timezone(timezone)
+        except MessageError:
+            raise FleetError(f"unknown timezone {timezone[:64]!r}", code="invalid_query") from None
     return {"language": language, "timezone": timezone}
 
 

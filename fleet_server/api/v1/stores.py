@@ -56,7 +56,8 @@ def get_store(store_id):
 @bp.patch("/stores/<store_id>")
 @require("stores.write")
 def update_store(store_id):
-    return jsonify(stores.store_view(stores.update_store(store_id, _only(body(), {"name", "region", "group"}))))
+    changes = _only(body(), {"name", "region", "group", "timezone", "locale", "currency"})
+    return jsonify(stores.store_view(stores.update_store(store_id, changes)))
 
 
 @bp.get("/stores/<store_id>/devices")
@@ -123,13 +124,23 @@ OPENAPI_SCHEMAS = {
               "properties": {
                   "id": {"type": "string"}, "name": {"type": "string"},
                   "region": {"type": "string"}, "group": {"type": "string"},
+                  "timezone": {"type": ["string", "null"], "description": "IANA time zone (the till's, or set "
+                               "here for an older till); null: not known, the default applies"},
+                  "locale": {"type": ["string", "null"]}, "currency": {"type": ["string", "null"]},
+                  "effective": {"type": "object", "description": "what applies: the store's or the tills' default",
+                                "properties": {"timezone": {"type": "string"}, "locale": {"type": "string"},
+                                               "currency": {"type": "string"}}},
                   "catalog_version": {"type": "integer"}, "created_at": {"type": "string"},
                   "online": {"type": "boolean", "description": "at least one device online"},
                   "devices": {"type": "array", "items": ref("Device")}}},
     "StoreCreate": {"type": "object", "required": ["id", "name"], "additionalProperties": False, "properties": {
         "id": _ID, "name": {"type": "string", "minLength": 1, "maxLength": 200}, "region": _LABEL, "group": _LABEL}},
     "StoreUpdate": {"type": "object", "additionalProperties": False, "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 200}, "region": _LABEL, "group": _LABEL}},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200}, "region": _LABEL, "group": _LABEL,
+        "timezone": {"type": ["string", "null"], "maxLength": 64, "description": "IANA time zone; the store's "
+                     "report days and hours move to it; empty or null clears it"},
+        "locale": {"type": ["string", "null"], "maxLength": 16, "description": "e.g. zh-CN, en"},
+        "currency": {"type": ["string", "null"], "maxLength": 3, "description": "ISO 4217, e.g. CNY"}}},
     "EnrollmentToken": {"type": "object", "required": ["device", "token", "expires_at", "enroll_file"], "properties": {
         "device": ref("Device"), "token": {"type": "string", "description": "shown only in this answer"},
         "expires_at": {"type": "string"},
