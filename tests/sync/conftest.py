@@ -389,11 +389,11 @@ class Till:
     """A store's till on a temp SQLite file, and its sync agent (a thread here, or the
     `fleetpos sync` process)."""
 
-    def __init__(self, directory: Path, store_id: str, device_id: str = "till-1"):
+    def __init__(self, directory: Path, store_id: str, device_id: str = "till-1", **store):
         self.dir = directory
         self.config_file = directory / "till.toml"
         directory.mkdir(parents=True, exist_ok=True)
-        self.config_file.write_text(_toml({"store": {"id": store_id}, "device": {"id": device_id},
+        self.config_file.write_text(_toml({"store": {"id": store_id, **store}, "device": {"id": device_id},
                                            "data": {"dir": str(directory / "data")},
                                            "security": {"pin_hash_cost": 4}}))
         self.config = load_config(self.config_file, environ={})
@@ -507,8 +507,9 @@ class Till:
 def till_factory(tmp_path):
     made = []
 
-    def make(store_id: str, device_id: str = "till-1") -> Till:
-        till = Till(tmp_path / f"till{len(made)}-{store_id}-{device_id}", store_id, device_id)
+    def make(store_id: str, device_id: str = "till-1", **store) -> Till:
+        """A till of `store_id`; `store`: more of its `[store]` settings (timezone=...)."""
+        till = Till(tmp_path / f"till{len(made)}-{store_id}-{device_id}", store_id, device_id, **store)
         made.append(till)
         return till
 
