@@ -10,6 +10,7 @@ and prints:
 - the latency of each report (median of 5 runs after one warm-up): the day/store/hour
   report of one day (target: under 500 ms), and the others over one day and over the
   whole range
+- the time to move one store's rows to a new time zone's local days and hours
 - console page load times: HTTP GET of the reports, sales, catalog, dashboard, stores (each
   store with 2 tills), users, API tokens and audit pages through a real HTTP server with a
   logged-in session (median of 5)
@@ -253,6 +254,21 @@ def main() -> None:
                 print(f"  {name:15s} {label:27s} {ms:8.1f} ms  ({rows} rows)", flush=True)
             ms = timed(lambda: reports.run("day_store_hour", date_from=day, date_to=day, store="s007"))
             print(f"  {'day_store_hour':15s} {'one day, one store':27s} {ms:8.1f} ms", flush=True)
+
+            # a store's time zone becomes known (or changes): its report rows move to their new
+            # local days and hours in one transaction (as ingest does on the till's status)
+            from fleet_server import stores as store_service
+
+            store_lines = database.execute_sql("SELECT COUNT(*) FROM sale_line_fact WHERE store_id = 's007'"
+                                               ).fetchone()[0]
+            samples = []
+            for zone in ("Europe/Berlin", "America/New_York", "Asia/Shanghai"):
+                start = time.perf_counter()
+                with database.atomic():
+                    store_service.set_store_settings("s007", {"timezone": zone})
+                samples.append(time.perf_counter() - start)
+            print(f"\nstore time zone change: rebucket one store's {store_lines:,} lines, sales and payments "
+                  f"(median of 3): {statistics.median(samples) * 1000:.0f} ms", flush=True)
 
         app = create_app(ctx=ctx)
         port = free_port()

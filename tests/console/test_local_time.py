@@ -203,3 +203,23 @@ def test_a_receipt_is_printed_in_the_stores_language_and_time(db):
     assert "2026-12-05 16:30" in text and "Thank you" in text
     asked = receipts.render(sold["uuid"], language="zh-CN", timezone="Asia/Tokyo").text
     assert "2026-12-06 00:30" in asked and "谢谢惠顾" in asked
+
+
+def test_the_migration_moves_facts_bucketed_in_utc_to_each_stores_local_time(db):
+    from fleet_server.db import run_migrations
+    from fleet_server.models import SchemaVersion
+
+    sold = sale("sh", "2026-12-04T15:30:00Z")
+    ingest(db, sold)
+    # as a database of the version before: UTC buckets, no store settings, step 4 not run
+    with write_transaction(db):
+        for table in ("sale_fact", "sale_line_fact", "payment_fact"):
+            db.execute_sql(f"UPDATE {table} SET day = {db.param}, hour = 15", ("2026-12-04",))
+        for column in ("timezone", "locale", "currency"):
+            db.execute_sql(f'ALTER TABLE store DROP COLUMN "{column}"')
+        SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+    assert run_migrations(db) == [4]
+    assert {c.name for c in db.get_columns("store")} >= {"timezone", "locale", "currency"}
+    assert buckets(SaleFact, "uuid", sold["uuid"]) == ("2026-12-04", 23)
+    assert buckets(SaleLineFact, "sale_uuid", sold["uuid"]) == ("2026-12-04", 23)
+    assert buckets(PaymentFact, "record_uuid", sold["uuid"]) == ("2026-12-04", 23)

@@ -181,3 +181,22 @@ def test_device_page_and_dashboard_show_health_and_alerts(office):
     dashboard = client.get("/console/").get_data(as_text=True)
     assert "backlog_growing" in dashboard and "500 records waiting" in dashboard
     assert client.get("/console/stores/s1/devices/nope").status_code == 404
+
+
+def test_a_stores_time_zone_locale_and_currency_are_set_on_its_page_and_through_the_api(office):
+    client, csrf = office.user_client("store_ops")
+    client.post("/console/stores", data={"id": "s1", "name": "One", "csrf_token": csrf})
+    page = client.get("/console/stores/s1").get_data(as_text=True)
+    assert '<strong id="store-timezone">Asia/Shanghai</strong>' in page and "default" in page
+    saved = client.post("/console/stores/s1", data={"name": "One", "timezone": "Europe/Berlin", "locale": "en",
+                                                    "currency": "EUR", "csrf_token": csrf})
+    assert saved.status_code == 302
+    page = client.get("/console/stores/s1").get_data(as_text=True)
+    assert '<strong id="store-timezone">Europe/Berlin</strong>' in page and 'value="EUR"' in page
+    bad = client.post("/console/stores/s1", data={"name": "One", "timezone": "Europe/Nowhere", "csrf_token": csrf})
+    assert bad.status_code == 400 and "not a known time zone" in bad.get_data(as_text=True)
+    store = office.admin("GET", "/api/v1/stores/s1").get_json()
+    assert (store["timezone"], store["locale"], store["currency"]) == ("Europe/Berlin", "en", "EUR")
+    cleared = office.admin("PATCH", "/api/v1/stores/s1", {"timezone": None}).get_json()
+    assert cleared["timezone"] is None and cleared["effective"]["timezone"] == "Asia/Shanghai"
+    office.admin("PATCH", "/api/v1/stores/s1", {"currency": "euro"}, expect=400)
