@@ -344,8 +344,8 @@ def rebucket_store(store_id: str) -> None:
     pg = is_postgres(database)
     for model, at in ((SaleFact, "sold_at"), (RefundFact, "refunded_at")):
         table = model._meta.table_name
-        first, last = database.execute_sql(f"SELECT MIN({at}), MAX({at}) FROM {table} WHERE store_id = {database.param}",
-                                           (store_id,)).fetchone()
+        first, last = database.execute_sql(
+            f"SELECT MIN({at}), MAX({at}) FROM {table} WHERE store_id = {database.param}", (store_id,)).fetchone()
         if first is None:
             continue
         if isinstance(first, str):  # SQLite hands back the stored text
@@ -365,8 +365,9 @@ def rebucket_store(store_id: str) -> None:
             ("payment_fact", "record_uuid", "refund_fact", ("day", "hour"), "refund")):
         sets = ", ".join(f"{c} = f.{c}" for c in columns)
         changed = " OR ".join(f"{child}.{c} <> f.{c}" for c in columns)
+        # driven from the parent's (store_id, time) index, then the child's unique (uuid, n) one
         database.execute_sql(
-            f"UPDATE {child} SET {sets} FROM {parent} AS f WHERE f.uuid = {child}.{key} AND {child}.store_id = {p} "
+            f"UPDATE {child} SET {sets} FROM {parent} AS f WHERE f.store_id = {p} AND f.uuid = {child}.{key} "
             + (f"AND {child}.kind = {p} " if kind else "") + f"AND ({changed})",
             (store_id, kind) if kind else (store_id,))
 

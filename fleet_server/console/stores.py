@@ -68,8 +68,8 @@ def show_store(store_id):
 @bp.post("/stores/<store_id>")
 @require("stores.write")
 def update_store(store_id):
-    changes = {key: request.form.get(key, "").strip() for key in ("name", "region", "group", "timezone", "locale", "currency")
-               if key in request.form}
+    fields = ("name", "region", "group", "timezone", "locale", "currency")
+    changes = {key: request.form.get(key, "").strip() for key in fields if key in request.form}
     try:
         stores.update_store(store_id, changes)
     except FleetError as exc:

@@ -31,8 +31,9 @@ def today():
     return jsonify(reports.today_by_hour(text_arg("store", 64)))
 
 
-_RANGE = [query_param("from", {"type": "string", "format": "date"}, "first UTC day (default today)"),
-          query_param("to", {"type": "string", "format": "date"}, "last UTC day (default: from)"),
+_RANGE = [query_param("from", {"type": "string", "format": "date"},
+                      "first day, each store's local day (default today)"),
+          query_param("to", {"type": "string", "format": "date"}, "last day, each store's local day (default: from)"),
           query_param("store", {"type": "string", "maxLength": 64}, "one store only")]
 
 OPENAPI_SCHEMAS = {
@@ -56,7 +57,7 @@ OPENAPI_PATHS = {
                          tag="reports", operation_id="getReport"),
     },
     "/api/v1/reports-today": {
-        "get": operation("Today's takings per UTC hour (the console's chart)", "reports.read",
+        "get": operation("Today's takings per local hour of each store (the console's chart)", "reports.read",
                          {200: ("24 hours", {"type": "object", "properties": {
                              "day": {"type": "string"}, "labels": {"type": "array", "items": {"type": "string"}},
                              "values": {"type": "array", "items": {"type": "integer"}},

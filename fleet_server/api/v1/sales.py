@@ -62,8 +62,8 @@ def receipt(record_uuid):
 
 _KIND = query_param("kind", {"type": "string", "enum": ["sale", "refund"], "default": "sale"})
 _FILTERS = [_KIND, query_param("store", {"type": "string", "maxLength": 64}),
-            query_param("from", {"type": "string", "format": "date"}, "first UTC day"),
-            query_param("to", {"type": "string", "format": "date"}, "last UTC day"),
+            query_param("from", {"type": "string", "format": "date"}, "first day (the store's local day)"),
+            query_param("to", {"type": "string", "format": "date"}, "last day (the store's local day)"),
             query_param("receipt", {"type": "string", "maxLength": 64}, "receipt or refund number contains"),
             query_param("cashier", {"type": "string", "maxLength": 16}, "cashier code"),
             query_param("sku", {"type": "string", "maxLength": 64}, "only those with a line of this product")]
