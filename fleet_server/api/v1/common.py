@@ -55,6 +55,15 @@ def paginate_list(rows: list, serialize: Callable[[Any], dict] = lambda row: row
                     "per_page": per_page, "total": len(rows)})
 
 
+def only_fields(data: dict, allowed: set[str]) -> dict:
+    """`data` (a request body) when it names no field outside `allowed`; else an error naming them."""
+    unknown = set(data) - allowed
+    if unknown:
+        raise FleetError(f"unknown fields: {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})",
+                         code="invalid_field")
+    return data
+
+
 def text_arg(name: str, max_length: int = 200) -> str | None:
     value = request.args.get(name)
     if value is None or value == "":

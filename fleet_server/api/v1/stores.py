@@ -11,10 +11,9 @@ from fleetpos.messages import utc_iso
 
 from ... import enrollment, stores
 from ...auth import require
-from ...errors import FleetError
 from ..common import body, fleet
-from .common import (PAGE_PARAMETERS, operation, page_args, page_of, paginate_list, path_param, query_param, ref,
-                     text_arg)
+from .common import (PAGE_PARAMETERS, only_fields, operation, page_args, page_of, paginate_list, path_param,
+                     query_param, ref, text_arg)
 
 bp = Blueprint("api_v1_stores", __name__, url_prefix="/api/v1")
 
@@ -30,18 +29,10 @@ def list_stores():
     return jsonify({"items": stores.store_views(rows), "page": number, "per_page": per_page, "total": total})
 
 
-def _only(data: dict, allowed: set[str]) -> dict:
-    unknown = set(data) - allowed
-    if unknown:
-        raise FleetError(f"unknown fields: {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})",
-                         code="invalid_field")
-    return data
-
-
 @bp.post("/stores")
 @require("stores.write")
 def create_store():
-    data = _only(body(), {"id", "name", "region", "group"})
+    data = only_fields(body(), {"id", "name", "region", "group"})
     store = stores.create_store(data.get("id"), data.get("name"), region=data.get("region", ""),
                                 group=data.get("group", ""))
     return jsonify(stores.store_view(store)), 201
@@ -56,7 +47,7 @@ def get_store(store_id):
 @bp.patch("/stores/<store_id>")
 @require("stores.write")
 def update_store(store_id):
-    changes = _only(body(), {"name", "region", "group", "timezone", "locale", "currency"})
+    changes = only_fields(body(), {"name", "region", "group", "timezone", "locale", "currency"})
     return jsonify(stores.store_view(stores.update_store(store_id, changes)))
 
 
@@ -76,7 +67,7 @@ def get_device(store_id, device_id):
 @bp.post("/stores/<store_id>/enrollment-tokens")
 @require("stores.write")
 def issue_token(store_id):
-    data = _only(body(), {"device_id"})
+    data = only_fields(body(), {"device_id"})
     device, token, expires_at = stores.issue_token(fleet().config, store_id, data.get("device_id"))
     fleet_url = request.host_url.rstrip("/")
     return jsonify({"device": stores.device_view(device), "token": token, "expires_at": utc_iso(expires_at),

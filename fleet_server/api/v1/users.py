@@ -12,17 +12,10 @@ from ...errors import FleetError, NotFound
 from ...models import ApiToken, AuditEntry, User
 from ...permissions import PERMISSIONS, ROLES
 from ..common import body, fleet
-from .common import PAGE_PARAMETERS, operation, page_of, paginate, path_param, query_param, ref, text_arg
+from .common import (PAGE_PARAMETERS, only_fields, operation, page_of, paginate, path_param, query_param, ref,
+                     text_arg)
 
 bp = Blueprint("api_v1_users", __name__, url_prefix="/api/v1")
-
-
-def _only(data: dict, allowed: set[str]) -> dict:
-    unknown = set(data) - allowed
-    if unknown:
-        raise FleetError(f"unknown fields: {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})",
-                         code="invalid_field")
-    return data
 
 
 @bp.get("/me")
@@ -48,7 +41,7 @@ def list_users():
 @bp.post("/users")
 @require("users.manage")
 def create_user():
-    data = _only(body(), {"username", "password", "role", "display_name"})
+    data = only_fields(body(), {"username", "password", "role", "display_name"})
     user = users.create_user(fleet().config.console, data.get("username"), data.get("password"), data.get("role"),
                              data.get("display_name", ""))
     return jsonify(users.user_view(user)), 201
@@ -63,7 +56,7 @@ def get_user(user_id):
 @bp.patch("/users/<int:user_id>")
 @require("users.manage")
 def update_user(user_id):
-    data = _only(body(), {"role", "display_name", "active", "password"})
+    data = only_fields(body(), {"role", "display_name", "active", "password"})
     return jsonify(users.user_view(users.update_user(fleet().config.console, user_id, data)))
 
 
@@ -82,7 +75,7 @@ def list_tokens():
 @bp.post("/api-tokens")
 @require("users.manage")
 def create_token():
-    data = _only(body(), {"name", "role"})
+    data = only_fields(body(), {"name", "role"})
     principal = current_user()
     token, secret = users.create_api_token(data.get("name"), data.get("role"), created_by=principal.user)
     return jsonify({**users.token_view(token), "token": secret}), 201
