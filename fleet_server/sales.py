@@ -119,27 +119,41 @@ def _clean(model, row: dict) -> dict:
     return row
 
 
+class _Takings:
+    """The takings without tax (`revenue`) and the cost of goods (`cost`, None once a line's
+    cost is unknown) of a sale's or a refund's lines, added up line by line; each line's
+    product id also teaches head office its SKU (`StoreProduct`)."""
+
+    def __init__(self, rows: _Rows, r: dict, products: dict, inclusive: bool):
+        self.rows, self.store_id, self.products, self.inclusive = rows, r["store_id"], products, inclusive
+        self.revenue: int = 0
+        self.cost: int | None = 0
+
+    def line(self, line: dict, amount: int) -> tuple[str | None, int, int | None]:
+        """The line's (category, revenue, cost); `amount` is what the line took, tax included
+        when the record's prices include it."""
+        category, cost_price = self.products.get(line["sku"], (None, None))
+        revenue = amount - line["tax"] if self.inclusive else amount
+        cost = _line_cost(line, cost_price)
+        self.revenue += revenue
+        self.cost = None if self.cost is None or cost is None else self.cost + cost
+        if line.get("product_id") is not None:
+            self.rows.add(StoreProduct, store_id=self.store_id, till_product_id=line["product_id"], sku=line["sku"])
+        return category, revenue, cost
+
+
 def _sale(rows: _Rows, r: dict, products: dict, zone: ZoneInfo) -> None:
     sold_at = _when(r["completed_at"], "completed_at")
     day, hour = local_bucket(sold_at, zone)
     inclusive = r.get("tax_mode", "inclusive") == "inclusive"
-    revenue, cost, cost_known = 0, 0, True
+    takings = _Takings(rows, r, products, inclusive)
     for index, line in enumerate(r.get("lines") or []):
         sku = line["sku"]
-        category, cost_price = products.get(sku, (None, None))
-        line_revenue = line["net"] - line["tax"] if inclusive else line["net"]
-        line_cost = _line_cost(line, cost_price)
-        revenue += line_revenue
-        if line_cost is None:
-            cost_known = False
-        else:
-            cost += line_cost
+        category, line_revenue, line_cost = takings.line(line, line["net"])
         rows.add(SaleLineFact, sale_uuid=r["uuid"], position=line.get("position", index + 1), store_id=r["store_id"],
                  day=day, hour=hour, cashier=r.get("cashier") or "", sku=sku, name=line.get("name") or sku,
                  category=category, qty_milli=line["qty_milli"], net=line["net"], tax=line["tax"],
                  revenue=line_revenue, cost=line_cost)
-        if line.get("product_id") is not None:
-            rows.add(StoreProduct, store_id=r["store_id"], till_product_id=line["product_id"], sku=sku)
     for seq, payment in enumerate(r.get("payments") or []):
         rows.add(PaymentFact, record_uuid=r["uuid"], seq=seq, kind="sale", store_id=r["store_id"], day=day, hour=hour,
                  method=payment["method"], amount=payment["amount"])
@@ -148,7 +162,7 @@ def _sale(rows: _Rows, r: dict, products: dict, zone: ZoneInfo) -> None:
              receipt_no=r.get("receipt_no") or "", cashier=r.get("cashier") or "", sold_at=sold_at, day=day, hour=hour,
              currency=r.get("currency") or "", line_count=len(r.get("lines") or []), subtotal=r.get("subtotal", 0),
              discount_total=r.get("discount_total", 0), tax_total=r.get("tax_total", 0), total=r["total"],
-             revenue=revenue, cost=cost if cost_known else None,
+             revenue=takings.revenue, cost=takings.cost,
              member_card=member.get("card_no") if isinstance(member, dict) else None)
     _moves(rows, r, "sale", sold_at)
 
@@ -159,31 +173,22 @@ def _refund(rows: _Rows, r: dict, products: dict, zone: ZoneInfo) -> None:
     lines = r.get("lines") or []
     # the record has no tax mode: prices include tax when the lines add up to the total
     inclusive = sum(line["amount"] for line in lines) == r["total"]
-    revenue, cost, cost_known = 0, 0, True
+    takings = _Takings(rows, r, products, inclusive)
     for seq, line in enumerate(lines):
         sku = line["sku"]
-        category, cost_price = products.get(sku, (None, None))
-        line_revenue = line["amount"] - line["tax"] if inclusive else line["amount"]
-        line_cost = _line_cost(line, cost_price)
-        revenue += line_revenue
-        if line_cost is None:
-            cost_known = False
-        else:
-            cost += line_cost
+        category, line_revenue, line_cost = takings.line(line, line["amount"])
         rows.add(RefundLineFact, refund_uuid=r["uuid"], seq=seq, store_id=r["store_id"], day=day,
                  cashier=r.get("cashier") or "", sku=sku, name=line.get("name") or sku, category=category,
                  qty_milli=line["qty_milli"], amount=line["amount"], tax=line["tax"], revenue=line_revenue,
                  cost=line_cost)
-        if line.get("product_id") is not None:
-            rows.add(StoreProduct, store_id=r["store_id"], till_product_id=line["product_id"], sku=sku)
     for seq, payment in enumerate(r.get("payments") or []):
         rows.add(PaymentFact, record_uuid=r["uuid"], seq=seq, kind="refund", store_id=r["store_id"], day=day,
                  hour=hour, method=payment["method"], amount=-payment["amount"])
     rows.add(RefundFact, uuid=r["uuid"], store_id=r["store_id"], device_id=r["device_id"],
              number=r.get("number") or "", sale_uuid=r.get("sale_uuid"), receipt_no=r.get("receipt_no"),
              cashier=r.get("cashier") or "", refunded_at=at, day=day, hour=hour, currency=r.get("currency") or "",
-             total=r["total"], tax_total=r.get("tax_total", 0), payout=r.get("payout", r["total"]), revenue=revenue,
-             cost=cost if cost_known else None, reason=(r.get("reason") or None) and str(r["reason"])[:200])
+             total=r["total"], tax_total=r.get("tax_total", 0), payout=r.get("payout", r["total"]),
+             revenue=takings.revenue, cost=takings.cost, reason=(r.get("reason") or None) and str(r["reason"])[:200])
     _moves(rows, r, "refund", at)
 
 
