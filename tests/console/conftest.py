@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import secrets
 import shutil
 from pathlib import Path
 
@@ -94,6 +95,17 @@ class Office:
 @pytest.fixture
 def office(tmp_path):
     made = Office(tmp_path / "fleet")
+    yield made
+    made.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_office(request, tmp_path):
+    """An `Office` on SQLite, then on a fresh PostgreSQL database of the test cluster."""
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database(f"t_{secrets.token_hex(6)}")
+    made = Office(tmp_path / "fleet", database_url=url)
     yield made
     made.close()
 

@@ -3,15 +3,12 @@ valid-only publishes exactly the valid rows; group and store prices reach only t
 
 import io
 import json
-import secrets
-
-import pytest
 
 from openpyxl import Workbook, load_workbook
 
 from fleet_server.models import CatalogChange, Product
 
-from .conftest import ADMIN_TOKEN, Office
+from .conftest import ADMIN_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -84,16 +81,6 @@ def test_a_broken_spreadsheet_reports_every_bad_row_and_imports_nothing(office):
     with office.ctx.db.connection_context():
         assert Product.select().count() == 0
     assert not [c for c in changes_for(office, "s1") if c["entity"] == "product"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_office(request, tmp_path):
-    url = None
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres").create_database(f"t_{secrets.token_hex(6)}")
-    made = Office(tmp_path / "fleet", database_url=url)
-    yield made
-    made.close()
 
 
 def test_valid_only_publishes_exactly_the_valid_rows(any_office):

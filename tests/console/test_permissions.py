@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from werkzeug.routing.converters import NumberConverter
 
 from fleet_server.auth import require
 from fleet_server.permissions import PERMISSIONS, ROLES, allows
 
-from .conftest import ADMIN_TOKEN, Office
+from .conftest import ADMIN_TOKEN
 
 # the table from issue #7, written out by hand: the code's ROLES must match it
 EXPECTED = {
@@ -68,16 +66,6 @@ def _forbidden(response) -> bool:
     if response.is_json:
         return response.get_json()["error"] == "forbidden"
     return 'data-code="forbidden"' in response.get_data(as_text=True)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_office(request, tmp_path):
-    url = None
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres").create_database(f"t_{secrets.token_hex(6)}")
-    made = Office(tmp_path / "fleet", database_url=url)
-    yield made
-    made.close()
 
 
 def test_each_role_can_do_exactly_its_permissions(any_office, role):
