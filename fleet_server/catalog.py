@@ -239,6 +239,24 @@ def upsert_categories(key, payload, *, now=None) -> dict[str, int]:
         return _issue(key, ordered, None, now)
 
 
+def get_product(sku: str) -> Product:
+    """The product with `sku`; NotFound (product_not_found) when head office has none."""
+    product = Product.get_or_none(Product.sku == sku)
+    if product is None:
+        raise NotFound(f"no product {sku}", code="product_not_found")
+    return product
+
+
+def products_query(q: str | None = None, category: str | None = None):
+    """The products in SKU order: those whose SKU or name contains `q`, in `category`, when given."""
+    query = Product.select().order_by(Product.sku)
+    if q:
+        query = query.where(Product.sku.contains(q) | Product.name.contains(q))
+    if category:
+        query = query.where(Product.category == category)
+    return query
+
+
 PRODUCT_FIELDS = ("sku", "name", "unit", "price", "cost_price", "tax_class", "category", "scale_code", "active",
                   "barcodes")
 

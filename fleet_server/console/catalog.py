@@ -55,10 +55,8 @@ def _page() -> int:
 @bp.get("/catalog")
 @require("catalog.read")
 def products():
-    query = Product.select().order_by(Product.sku)
     q = (request.args.get("q") or "").strip()[:64]
-    if q:
-        query = query.where(Product.sku.contains(q) | Product.name.contains(q))
+    query = catalog.products_query(q)
     total = query.count()
     page = _page()
     rows = list(query.paginate(page, PAGE))
@@ -135,9 +133,7 @@ def export(fmt):
 @bp.get("/catalog/products/<sku>")
 @require("catalog.read")
 def product(sku):
-    item = Product.get_or_none(Product.sku == sku)
-    if item is None:
-        raise NotFound(f"no product {sku}", code="product_not_found")
+    item = catalog.get_product(sku)
     prices = catalog.Prices([sku])
     stores = list(Store.select().order_by(Store.id))
     return render_template(

@@ -153,3 +153,24 @@ def test_a_promotion_with_a_schedule_goes_to_every_store_and_bad_params_are_refu
     assert bad.status_code == 400 and "params must be a JSON object" in bad.get_data(as_text=True)
     unknown = client.post("/console/catalog/promotions", data={**form, "code": "X2", "products": "NOPE"})
     assert unknown.status_code == 400 and "unknown products" in unknown.get_data(as_text=True)
+
+
+def test_product_search_and_unknown_products_or_stores_answer_alike_in_the_console_and_the_api(office):
+    seed(office)
+    office.admin("PUT", "/api/v1/catalog/products", {"products": [
+        {"sku": "COLA", "name": "Cola", "price": 300, "tax_class": "standard", "category": "drinks"},
+        {"sku": "TEA", "name": "Oolong tea", "price": 600, "tax_class": "standard"},
+        {"sku": "CHIPS", "name": "Potato chips", "price": 750, "tax_class": "standard"}]})
+    client, _csrf = office.user_client("viewer")
+    page = client.get("/console/catalog?q=tea").get_data(as_text=True)
+    assert 'data-sku="TEA"' in page and 'data-sku="COLA"' not in page and 'data-sku="CHIPS"' not in page
+    found = office.admin("GET", "/api/v1/catalog/products?q=OL").get_json()
+    assert [p["sku"] for p in found["items"]] == ["COLA", "TEA"]  # SKU COLA, name Oolong
+    found = office.admin("GET", "/api/v1/catalog/products?category=drinks").get_json()
+    assert [p["sku"] for p in found["items"]] == ["COLA"]
+
+    assert client.get("/console/catalog/products/NOPE").status_code == 404
+    assert 'data-code="product_not_found"' in client.get("/console/catalog/products/NOPE").get_data(as_text=True)
+    assert office.admin("GET", "/api/v1/catalog/products/NOPE", expect=404).get_json()["error"] == "product_not_found"
+    assert 'data-code="store_not_found"' in client.get("/console/stores/nowhere/cashiers").get_data(as_text=True)
+    assert office.admin("GET", "/api/v1/stores/nowhere/cashiers", expect=404).get_json()["error"] == "store_not_found"

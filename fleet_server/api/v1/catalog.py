@@ -56,22 +56,13 @@ def _write(action: str, target: str, before, after, run):
 @bp.get("/catalog/products")
 @require("catalog.read")
 def list_products():
-    query = Product.select().order_by(Product.sku)
-    q = text_arg("q", 64)
-    if q:
-        query = query.where(Product.sku.contains(q) | Product.name.contains(q))
-    category = text_arg("category", 64)
-    if category:
-        query = query.where(Product.category == category)
-    return paginate(query, product_view)
+    return paginate(catalog.products_query(text_arg("q", 64), text_arg("category", 64)), product_view)
 
 
 @bp.get("/catalog/products/<sku>")
 @require("catalog.read")
 def get_product(sku):
-    product = Product.get_or_none(Product.sku == sku)
-    if product is None:
-        raise NotFound(f"no product {sku}", code="product_not_found")
+    product = catalog.get_product(sku)
     view = product_view(product, catalog.price_overrides(sku))
     view["schedules"] = [{"id": s.id, "price": s.price, "effective_at": utc_iso(s.effective_at), "state": s.state}
                          for s in PriceSchedule.select().where(PriceSchedule.sku == sku)
