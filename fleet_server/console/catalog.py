@@ -19,6 +19,7 @@ from ..db import write_transaction
 from ..errors import FleetError, NotFound
 from ..models import (CatalogImport, Category, Member, MemberTier, PriceSchedule, Product, Promotion, Store,
                       StoreCashier, TaxClass, database_proxy)
+from ..stores import get_store
 
 bp = Blueprint("console_catalog", __name__, url_prefix="/console")
 
@@ -305,9 +306,7 @@ def cashier_stores():
 @bp.get("/stores/<store_id>/cashiers")
 @require("catalog.read")
 def cashiers(store_id):
-    store = Store.get_or_none(Store.id == store_id)
-    if store is None:
-        raise NotFound(f"no store {store_id}", code="store_not_found")
+    store = get_store(store_id)
     return render_template("console/cashiers.html", active="catalog", store=store,
                            cashiers=[cashier_view(c) for c in StoreCashier.select()
                                      .where(StoreCashier.store == store_id).order_by(StoreCashier.code)])

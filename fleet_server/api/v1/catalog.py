@@ -17,9 +17,10 @@ from fleetpos.messages import utc_iso
 from ... import audit, catalog, imports
 from ...auth import current_user, require
 from ...db import write_transaction
-from ...errors import FleetError, NotFound
-from ...models import (Category, CatalogImport, Member, MemberTier, PriceSchedule, Product, Promotion, Store,
+from ...errors import FleetError
+from ...models import (Category, CatalogImport, Member, MemberTier, PriceSchedule, Product, Promotion,
                        StoreCashier, TaxClass, database_proxy)
+from ...stores import get_store
 from ..common import body, fleet
 from .common import PAGE_PARAMETERS, operation, page_of, paginate, paginate_list, path_param, query_param, ref, text_arg
 
@@ -298,8 +299,7 @@ def cashier_view(c: StoreCashier) -> dict:
 @bp.get("/stores/<store_id>/cashiers")
 @require("catalog.read")
 def list_cashiers(store_id):
-    if Store.get_or_none(Store.id == store_id) is None:
-        raise NotFound(f"no store {store_id}", code="store_not_found")
+    get_store(store_id)
     return paginate(StoreCashier.select().where(StoreCashier.store == store_id).order_by(StoreCashier.code),
                     cashier_view)
 
