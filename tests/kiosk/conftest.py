@@ -85,6 +85,22 @@ def scan(page, code: str) -> None:
     page.keyboard.press("Enter")
 
 
+def pay_with_reference(page, key: str, amount: str, reference: str) -> None:
+    """On the payment panel: the method of `key` (F2 card, F3 WeChat Pay, F4 Alipay), the amount
+    typed, the terminal's reference, Enter."""
+    page.keyboard.press(key)
+    page.locator("#pay-amount").fill(amount)
+    page.locator("#pay-ref").fill(reference)
+    page.keyboard.press("Enter")
+
+
+def find_member(page, card_or_phone: str) -> None:
+    """On the sale: F5, the member's card number or phone number typed, Enter."""
+    page.keyboard.press("F5")
+    page.keyboard.type(card_or_phone)
+    page.keyboard.press("Enter")
+
+
 def manager_approves(page, name: str, code: str) -> None:
     dialog = page.locator("#dialog")
     expect(dialog).to_be_visible()

@@ -10,7 +10,7 @@ import pytest
 from appliance.services import auth, members, promotions
 from tests.appliance.conftest import CHIPS, COLA, MILK, seed
 
-from .conftest import expect, login, manager_approves, money, open_shift, scan, shot
+from .conftest import expect, login, manager_approves, money, open_shift, pay_with_reference, scan, shot
 from .harness import TillProcess
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -80,10 +80,7 @@ def test_acceptance_a_shift_at_the_till_from_login_to_z_report(till, page, conte
 
     # split tender: 5.00 on the card terminal, the rest in cash from a 20 note
     page.keyboard.press("F10")
-    page.keyboard.press("F2")
-    page.locator("#pay-amount").fill("5.00")
-    page.locator("#pay-ref").fill("TERM-1")
-    page.keyboard.press("Enter")
+    pay_with_reference(page, "F2", "5.00", "TERM-1")
     expect(page.locator("#payments li")).to_have_count(1)
     page.keyboard.press("F1")
     page.locator("#pay-amount").fill("20")

@@ -7,7 +7,7 @@ import re
 
 from tests.appliance.conftest import CHIPS, COLA, MILK, ean13
 
-from .conftest import LARGE, expect, login, manager_approves, money, open_shift, scan, shot
+from .conftest import LARGE, expect, login, manager_approves, money, open_shift, pay_with_reference, scan, shot
 
 
 def lines(page):
@@ -58,11 +58,8 @@ def test_a_sale_with_a_manager_approved_discount_and_split_payment_shows_the_cha
     page.keyboard.press("F10")
     expect(page.locator("#side-pay")).to_be_visible()
     expect(page.locator("[data-testid=due]")).to_have_text(money(total))
-    page.keyboard.press("F2")
     card = 500
-    page.locator("#pay-amount").fill("5.00")
-    page.locator("#pay-ref").fill("TERM-4711")
-    page.keyboard.press("Enter")
+    pay_with_reference(page, "F2", "5.00", "TERM-4711")
     expect(page.locator("#payments li")).to_have_count(1)
     page.keyboard.press("F1")
     expect(page.locator("[data-testid=due]")).to_have_text(money(total - card))
@@ -117,10 +114,7 @@ def test_a_parked_sale_resumes_and_a_reload_mid_sale_and_mid_payment_loses_nothi
 
     # a card payment is taken, then the page reloads: the payment panel comes back as it was
     page.keyboard.press("F10")
-    page.keyboard.press("F3")
-    page.locator("#pay-amount").fill("1.00")
-    page.locator("#pay-ref").fill("WX-1")
-    page.keyboard.press("Enter")
+    pay_with_reference(page, "F3", "1.00", "WX-1")
     expect(page.locator("#payments li")).to_have_count(1)
     page.reload()
     expect(page.locator("#sale")).to_have_attribute("data-mode", "pay")

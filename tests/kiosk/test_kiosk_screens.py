@@ -14,7 +14,7 @@ import pytest
 
 from tests.appliance.conftest import CHIPS, COLA, MILK, PINS, seed
 
-from .conftest import LARGE, expect, login, manager_approves, money, open_shift, scan, shot
+from .conftest import LARGE, expect, find_member, login, manager_approves, money, open_shift, scan, shot
 from .harness import REPO, TillProcess
 
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -310,9 +310,7 @@ def test_an_unknown_member_card_offers_to_sign_up_the_member_on_this_sale(sim_ti
     open_shift(page, "0")
     scan(page, CHIPS)
     expect(page.locator("#lines > li")).to_have_count(1)
-    page.keyboard.press("F5")
-    page.keyboard.type("M0777")
-    page.keyboard.press("Enter")
+    find_member(page, "M0777")
     dialog = page.locator("#dialog")
     expect(dialog.locator(".form-error")).to_have_text("No member has that card or phone number.")
     dialog.locator("[data-action=sign-up]").click()
@@ -370,9 +368,7 @@ def test_a_member_found_by_phone_redeems_points_and_can_be_taken_off_the_sale(tm
         open_shift(page, "0")
         scan(page, CHIPS)
         expect(page.locator("#lines > li")).to_have_count(1)
-        page.keyboard.press("F5")
-        page.keyboard.type("13700137000")
-        page.keyboard.press("Enter")
+        find_member(page, "13700137000")
         box = page.locator("[data-testid=member]")
         expect(box).to_contain_text("王五")
         expect(box).to_contain_text("500 points")
