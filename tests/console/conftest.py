@@ -177,11 +177,12 @@ def console_page(console_context, live_office):
 
 
 def shot(page, name: str, *, docs: bool = False) -> Path:
-    """Keep a screenshot in test-artifacts/console/ (and docs/screenshots/console-<name>.png)."""
+    """Keep a screenshot in test-artifacts/console/; with FLEETPOS_DOC_SCREENSHOTS=1 a `docs`
+    one also replaces docs/screenshots/console-<name>.png (a plain test run leaves docs/ alone)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     data = page.screenshot(full_page=True)
     path = SCREENSHOTS / f"{name}.png"
     path.write_bytes(data)
-    if docs:
+    if docs and os.environ.get("FLEETPOS_DOC_SCREENSHOTS") == "1":
         (REPO / "docs" / "screenshots" / f"console-{name}.png").write_bytes(data)
     return path
