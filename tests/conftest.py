@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import shutil
 import socket
 import threading
 import time
@@ -52,3 +54,24 @@ def _no_leftover_threads():
             break
         time.sleep(0.02)
     assert not left, f"test left threads running: {[t.name for t in left]}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, driven by Playwright's sync API) for the whole run:
+    the kiosk's and the console's browser tests share it, since a second sync Playwright
+    cannot start while one is running in the same thread."""
+    from tests.kiosk.harness import CHROMIUM, launch_chromium
+
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        message = f"browser tests need Chromium at {CHROMIUM} (Debian package chromium; scripts/setup.sh installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright import sync_api
+
+    playwright = sync_api.sync_playwright().start()
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
+    playwright.stop()

@@ -15,7 +15,6 @@ import dataclasses
 import os
 import re
 import secrets
-import shutil
 from pathlib import Path
 
 import pytest
@@ -28,9 +27,6 @@ from tests.sync.conftest import (ADMIN_TOKEN, PIN, HeadOffice, Till, broker, bro
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "console"
-CHROMIUM = os.environ.get("FLEETPOS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run",
-                 "--disable-component-update", "--disable-sync"]
 ADMIN_PASSWORD = "correct horse battery"
 #: fast hashing and plain-HTTP cookies: tests only
 TEST_CONSOLE = {"password_hash_cost": 10, "secure_cookies": False, "lockout_failures": 3, "lockout_minutes": 5}
@@ -138,19 +134,6 @@ def live_office(tmp_path, broker_factory):  # noqa: F811
     office.start()
     yield office
     office.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (Debian package chromium)")
-    from playwright import sync_api
-
-    playwright = sync_api.sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 @pytest.fixture

@@ -6,33 +6,19 @@ free loopback port) and a fresh browser context; the browser is shared by the se
 
 from __future__ import annotations
 
-import os
-import shutil
 
 import pytest
 from playwright import sync_api
 
 from tests.appliance.conftest import PINS, seed
 
-from .harness import CHROMIUM, SCREENSHOTS, TillProcess, launch_chromium
-
-if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-    pytest.exit(f"browser tests need Chromium at {CHROMIUM} (Debian package chromium)", returncode=1)
+from .harness import SCREENSHOTS, TillProcess
 
 expect = sync_api.expect
 expect.set_options(timeout=8000)
 
 SMALL = {"width": 1024, "height": 600}
 LARGE = {"width": 1920, "height": 1080}
-
-
-@pytest.fixture(scope="session")
-def browser():
-    playwright = sync_api.sync_playwright().start()
-    chromium = launch_chromium(playwright)
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 @pytest.fixture
