@@ -1,0 +1,100 @@
+"""The Ansible roles against the booted image (the session's one QEMU guest, see
+conftest.py) over ssh, with the key from the boot partition: site.yml (appliance, kiosk,
+enroll) in check mode, for real, and a second time changing nothing; then replace.yml,
+which revokes the guest's device at head office and enrolls the guest again as its
+replacement, and a second time changes nothing.
+
+The guest is offline except for head office (QEMU's guestfwd): the roles install no
+packages on a till that has them, which is what this proves for the image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.ansible.conftest import require_ansible, run_playbook
+from tests.image.conftest import DEVICE, HEAD_OFFICE_IN_GUEST, STORE
+from tests.sync.conftest import ADMIN_TOKEN
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the image build and boot test need root"),
+    pytest.mark.skipif(os.environ.get("FLEETPOS_SKIP_IMAGE") == "1", reason="FLEETPOS_SKIP_IMAGE=1"),
+]
+
+HOST = "guest"
+
+
+@pytest.fixture(scope="module")
+def inventory(guest, head_office, tmp_path_factory) -> Path:
+    version = guest.ssh("cat /opt/fleetpos/current/VERSION").stdout.strip()
+    assert version, "the guest has no /opt/fleetpos/current/VERSION"
+    path = tmp_path_factory.mktemp("ansible-guest") / "inventory.ini"
+    path.write_text(
+        "[stores]\n"
+        f"{HOST} ansible_host=127.0.0.1 ansible_port={guest.ssh_port} ansible_user=root "
+        f"ansible_ssh_private_key_file={guest.key} ansible_python_interpreter=/usr/bin/python3 "
+        f"fleetpos_store_id={STORE} fleetpos_device_id={DEVICE}\n"
+        "[stores:vars]\n"
+        "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n"
+        f"appliance_version={version}\n"
+        f"enroll_fleet_url=http://{HEAD_OFFICE_IN_GUEST}\n"
+        f"enroll_fleet_api_url={head_office.url}\n"
+        f"enroll_api_token={ADMIN_TOKEN}\n")
+    return path
+
+
+def test_site_playbook_check_real_and_idempotent_on_the_image(guest, inventory):
+    require_ansible()
+    check = run_playbook("site.yml", inventory, "--check", timeout=1800)
+    assert check.returncode == 0, check.output[-6000:]
+    print(f"site.yml --check on the QEMU guest: {check.seconds:.0f} s, changed: {check.changed_tasks()}")
+
+    first = run_playbook("site.yml", inventory, timeout=1800)
+    assert first.returncode == 0, first.output[-6000:]
+    print(f"site.yml on the QEMU guest: {first.seconds:.0f} s, changed: {first.changed_tasks()}")
+
+    again = run_playbook("site.yml", inventory, timeout=1800)
+    assert again.returncode == 0, again.output[-6000:]
+    assert again.recap(HOST)["changed"] == 0, f"second run changed: {again.changed_tasks()}"
+    print(f"site.yml second run on the QEMU guest: {again.seconds:.0f} s")
+
+    # still the till the image made: serving, enrolled, the release link where it was
+    assert guest.ssh("systemctl is-active fleetpos-till fleetpos-kiosk").stdout.split() == ["active", "active"]
+    assert json.loads(guest.http_get("/healthz")[2])["store_id"] == STORE
+
+
+def test_replace_playbook_revokes_the_old_device_and_enrolls_the_guest(guest, inventory, head_office):
+    require_ansible()
+    args = ["-e", f"replace_store_id={STORE}", "-e", f"replace_device_id={DEVICE}"]
+    check = run_playbook("replace.yml", inventory, "--check", *args, timeout=1800)
+    assert check.returncode == 0, check.output[-6000:]
+    assert head_office.call("GET", f"/api/stores/{STORE}/devices/{DEVICE}")["device"]["state"] == "active"
+
+    before = json.loads(guest.ssh("cat /var/lib/fleetpos/enrollment.json").stdout)
+    first = run_playbook("replace.yml", inventory, *args, timeout=1800)
+    assert first.returncode == 0, first.output[-6000:]
+    print(f"replace.yml on the QEMU guest: {first.seconds:.0f} s")
+    assert "replace : Replace revoke the broken Pi at head office" in first.changed_tasks(), first.changed_tasks()
+    assert "NOT RESTORED" in first.output and "no backups" in first.output, first.output[-3000:]
+    after = json.loads(guest.ssh("cat /var/lib/fleetpos/enrollment.json").stdout)
+    assert after["state"] == "enrolled" and after["store_id"] == STORE, after
+    assert after["updated_at"] >= before["updated_at"]
+    device = head_office.call("GET", f"/api/stores/{STORE}/devices/{DEVICE}")["device"]
+    assert device["state"] == "active", device  # revoked, then enrolled again by the new Pi
+    marker = json.loads(guest.ssh("cat /var/lib/fleetpos/replaced.json").stdout)
+    assert marker["replaces"] == {"store_id": STORE, "device_id": DEVICE}
+    assert marker["backup_restored"] is False
+    kept = guest.ssh("cat /boot/firmware/fleetpos-enrolled.toml").stdout
+    assert f'store_id = "{STORE}"' in kept and not re.search(r"^\s*token\s*=", kept, re.M), kept
+
+    again = run_playbook("replace.yml", inventory, *args, timeout=1800)
+    assert again.returncode == 0, again.output[-6000:]
+    assert again.recap(HOST)["changed"] == 0, f"second run changed: {again.changed_tasks()}"
+    print(f"replace.yml second run on the QEMU guest: {again.seconds:.0f} s", file=sys.stderr)
