@@ -4,6 +4,7 @@ import { boot } from "./boot.js";
 import { clock } from "./i18n.js";
 import { logout } from "./api.js";
 import { initStatusBar } from "./statusbar.js";
+import { initKeyboard } from "./keyboard.js";
 
 export function startClock() {
   const element = document.getElementById("sb-clock");
@@ -16,6 +17,7 @@ export function startClock() {
 export function initChrome() {
   startClock();
   initStatusBar();
+  initKeyboard();
   document.getElementById("lock-btn")?.addEventListener("click", () => logout());
   // Idle lock: the till ends an idle session too; this locks the screen at the same time.
   let last = Date.now();
