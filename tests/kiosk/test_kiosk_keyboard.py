@@ -8,10 +8,11 @@ import os
 
 import pytest
 
-from tests.appliance.conftest import CHIPS, COLA
+from tests.appliance.conftest import CHIPS, COLA, PINS
 
-from .conftest import SMALL, expect, login, open_shift, scan, shot
+from .conftest import SMALL, expect, login, money, open_shift, scan, shot
 from .harness import REPO
+from .test_kiosk_screens import sell_over_api
 
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 
@@ -128,3 +129,69 @@ def test_a_void_reason_typed_on_the_keyboard_reaches_the_audit_log(till, page):
     assert till.query("SELECT status FROM sale") == [("voided",)]
     assert till.query("SELECT json_extract(details, '$.reason') FROM audit_entry WHERE action = 'sale.void'") == [
         ("Box torn",)]
+
+
+def test_a_refund_reason_typed_on_the_keyboard_reaches_the_refund(till, page):
+    sale = sell_over_api(till, [COLA])
+    login(page, till, "王芳", "1001")
+    page.goto(f"{till.url}/refund")
+    expect(page.locator("#refund")).to_have_attribute("data-state", "ready")
+    page.locator(f"#recent [data-receipt='{sale['receipt_no']}']").tap()
+    row = page.locator(f"tr[data-line='{sale['lines'][0]['id']}']")
+    row.locator("[data-step='1']").tap()
+    expect(row.locator("input[data-qty]")).to_have_value("1")
+    page.locator("#r-method [data-method=cash]").tap()
+
+    page.locator("#r-reason").tap()
+    board = page.locator("#osk")
+    expect(board).to_be_visible()
+    # the page's panes make room above the keyboard: the reason field is not under it
+    field = page.locator("#r-reason").bounding_box()
+    assert field["y"] + field["height"] <= board.bounding_box()["y"] + 1
+    tap_keys(page, "Dented can")
+    expect(page.locator("#r-reason")).to_have_value("Dented can")
+    page.locator("[data-action=refund]").tap()
+    expect(page.locator("[data-testid=refund-payout]")).to_have_text(money(sale["lines"][0]["net"]))
+    expect(board).to_be_hidden()
+    assert till.query("SELECT reason FROM refund") == [("Dented can",)]
+
+
+def test_a_member_card_with_letters_is_typed_on_the_keyboard_beside_the_number_pad(till, page):
+    token = till.api("POST", "/api/auth/login", {"cashier_code": "1001", "pin": PINS["1001"]})["token"]
+    till.api("POST", "/api/members", {"card_no": "M0001", "name": "张三", "phone": "13800138000"}, token=token)
+    login(page, till, "王芳", "1001")
+    open_shift(page, "0")
+    page.locator("[data-action=member]").tap()
+    dialog = page.locator("#dialog")
+    expect(dialog.locator(".keypad")).to_be_visible()
+    dialog.locator("input[type=text]").tap()
+    expect(dialog.locator("#osk")).to_be_visible()
+    tap_keys(page, "M0001")
+    expect(dialog.locator("input[type=text]")).to_have_value("M0001")
+    dialog.locator('#osk [data-key="Enter"]').tap()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("[data-testid=member]")).to_contain_text("张三")
+
+
+def test_the_keyboard_speaks_chinese_and_a_mouse_click_opens_it_only_when_set_to_always(till, page):
+    login(page, till, "王芳", "1001")
+    open_shift(page, "0")
+    page.locator("[data-language='zh-CN']").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    page.locator("#scan").click()  # a mouse: no keyboard
+    expect(page.locator("#osk")).to_have_count(0)
+    page.locator("#sb-keyboard").click()
+    expect(page.locator("#sb-keyboard")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#toast")).to_have_text("屏幕键盘：每个文字输入框都显示")
+    page.locator("#scan").click()
+    board = page.locator("#osk")
+    expect(board).to_be_visible()
+    expect(board.locator('[data-key=" "]')).to_have_text("空格")
+    expect(board.locator('[data-key="Close"]')).to_have_text("收起")
+    expect(board).to_have_attribute("aria-label", "屏幕键盘")
+    shot(page, "keyboard-zh-CN")
+    board.locator('[data-key="Close"]').click()
+    expect(board).to_be_hidden()
+    page.reload()  # the setting is kept for this till
+    expect(page.locator("#sale")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#sb-keyboard")).to_have_attribute("aria-pressed", "true")

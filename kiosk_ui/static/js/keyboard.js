@@ -7,7 +7,8 @@
 // Enter submits the field's form), so the pages' own handlers (live search, Enter to add,
 // Enter to confirm a dialog) react as they do to a keyboard.
 //
-// Number fields that have a number pad beside them keep the pad. A field opts out with
+// Number fields that have a number pad beside them keep the pad (unless they say
+// data-keyboard="on": a member's card number may have letters). A field opts out with
 // data-keyboard="off".
 import { t } from "./i18n.js";
 import { toast } from "./ui.js";
@@ -49,7 +50,7 @@ export function wantsKeyboard(element) {
   if (element instanceof HTMLInputElement && !TEXT_TYPES.has(element.type)) return false;
   if (element.disabled || element.readOnly || element.dataset.keyboard === "off") return false;
   const numeric = ["numeric", "decimal"].includes(element.inputMode);
-  if (numeric) {
+  if (numeric && element.dataset.keyboard !== "on") {
     const scope = element.closest("dialog") ?? document;
     if ([...scope.querySelectorAll(".keypad")].some((pad) => pad.offsetParent !== null)) return false;
   }
@@ -211,26 +212,39 @@ export function closeKeyboard() {
 export function initKeyboard() {
   const wanted = new URLSearchParams(location.search).get("keyboard");
   if (wanted === "always" || wanted === "touch") setKeyboardSetting(wanted);
-  // A touch on a text field opens the keyboard once the tap is over (its click): opening
-  // it moves the layout, and a tap's mouse events must not land on what moved under them.
+  // A tap opens (or closes) the keyboard once it is over, at its click: opening or closing
+  // moves the layout, and a tap's mouse events (and its click) must not land on what moved
+  // under them. The focus a tap moves meanwhile is left to the click too.
   let touched = null;
+  let tapping = false;
+  let tapTimer;
   document.addEventListener("pointerdown", (event) => {
     if (board?.contains(event.target)) return;
     const element = event.target;
+    tapping = true;
+    clearTimeout(tapTimer);
     touched = wantsKeyboard(element) && (["touch", "pen"].includes(event.pointerType) || keyboardSetting() === "always")
       ? element : null;
-    if (!touched && keyboardOpen() && element !== target) closeKeyboard();
   }, true);
+  const tapOver = () => { tapTimer = setTimeout(() => { tapping = false; }, 400); };
+  document.addEventListener("pointerup", tapOver, true);
+  document.addEventListener("pointercancel", tapOver, true);
   document.addEventListener("click", (event) => {
     const element = touched;
     touched = null;
-    if (element && event.target === element && wantsKeyboard(element)) openKeyboard(element);
+    tapping = false;
+    if (board?.contains(event.target)) return;
+    if (element && event.target === element && wantsKeyboard(element)) {
+      openKeyboard(element);
+    } else if (keyboardOpen() && event.target !== target) {
+      setTimeout(closeKeyboard, 0); // a tap elsewhere: after its click has done its work
+    }
   }, true);
   // once open, it follows the focus to the next text field of the same dialog (or of the
   // page), and goes away when the focus leaves for anything else (a dialog opening or
   // closing, a button)
   document.addEventListener("focusin", (event) => {
-    if (!keyboardOpen() || board.contains(event.target)) return;
+    if (!keyboardOpen() || tapping || board.contains(event.target)) return;
     const element = event.target;
     if (wantsKeyboard(element) && element.closest("dialog") === target?.closest("dialog")) openKeyboard(element);
     else closeKeyboard();

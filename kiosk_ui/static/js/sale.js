@@ -455,8 +455,9 @@ let scanSink = null;
 
 function askMember() {
   return openDialog((root, close) => {
+    // a card number may have letters (M0001): the on-screen keyboard too, beside the number pad
     const input = h("input", { type: "text", autocomplete: "off", autofocus: true, maxlength: "32", inputmode: "numeric",
-                                "aria-label": t("member.query"), placeholder: t("member.query") });
+                                "data-keyboard": "on", "aria-label": t("member.query"), placeholder: t("member.query") });
     const error = h("p", { class: "form-error", role: "alert" });
     const signUp = h("button", { type: "button", class: "btn", hidden: true, "data-action": "sign-up",
                                  onclick: () => close({ signUp: input.value.trim() }) }, t("member.sign_up"));
