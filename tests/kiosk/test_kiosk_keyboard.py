@@ -28,7 +28,7 @@ def context(browser):
 def tap_keys(page, text: str) -> None:
     """Tap each character of `text` on the on-screen keyboard (capitals with ⇧ first)."""
     board = page.locator("#osk")
-    for char in text:
+    for char in text:  # " " is the space bar's data-key
         if char.isupper():
             board.locator('[data-key="Shift"]').tap()
         board.locator(f'[data-key="{char.lower()}"]').tap()
@@ -117,9 +117,7 @@ def test_a_void_reason_typed_on_the_keyboard_reaches_the_audit_log(till, page):
     expect(board).to_be_visible()  # inside the modal dialog, which makes the page behind it inert
     # the dialog moved up: its field and buttons are above the keyboard
     assert dialog.locator("[data-testid=dialog-ok]").bounding_box()["y"] < board.bounding_box()["y"]
-    tap_keys(page, "Box")
-    board.locator('[data-key=" "]').tap()
-    tap_keys(page, "torn")
+    tap_keys(page, "Box torn")
     expect(reason).to_have_value("Box torn")
     shot(page, "keyboard-dialog")
     board.locator('[data-key="Enter"]').tap()  # Enter confirms the dialog, as a keyboard's does
@@ -195,3 +193,23 @@ def test_the_keyboard_speaks_chinese_and_a_mouse_click_opens_it_only_when_set_to
     page.reload()  # the setting is kept for this till
     expect(page.locator("#sale")).to_have_attribute("data-state", "ready")
     expect(page.locator("#sb-keyboard")).to_have_attribute("aria-pressed", "true")
+
+
+def test_a_manager_adds_a_cashier_by_finger_field_after_field(till, page):
+    login(page, till, "李强", "2001")
+    page.goto(f"{till.url}/manager")
+    page.locator("#add-cashier").tap()
+    dialog = page.locator("#dialog")
+    expect(dialog).to_be_visible()
+    board = dialog.locator("#osk")
+    for name, text in (("code", "3001"), ("name", "Amy Li"), ("pin", "1357")):
+        dialog.locator(f"input[name={name}]").tap()  # the keyboard follows the tapped field
+        expect(board).to_be_visible()
+        expect(dialog.locator(f"input[name={name}]")).to_be_focused()
+        tap_keys(page, text)
+        expect(dialog.locator(f"input[name={name}]")).to_have_value(text)
+    board.locator('[data-key="Enter"]').tap()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#toast")).to_contain_text("Amy Li")
+    assert till.query("SELECT name, role FROM cashier WHERE code = '3001'") == [("Amy Li", "cashier")]
+
