@@ -87,7 +87,8 @@ def test_a_wedge_scan_while_the_keyboard_is_closed_adds_the_item_once_and_does_n
     page.locator("#osk [data-key=Close]").tap()
     expect(page.locator("#osk")).to_be_hidden()
 
-    scan(page, COLA)  # the scanner types the code and Enter into the focused field
+    page.evaluate("document.activeElement.blur()")
+    scan(page, COLA)  # the scan field gets the focus; the scanner types the code and Enter
     expect(page.locator("#lines > li")).to_have_count(1)
     expect(page.locator("#osk")).to_be_hidden()  # a scan is not a touch
     scan(page, CHIPS)
@@ -106,6 +107,8 @@ def test_a_wedge_scan_while_the_keyboard_is_closed_adds_the_item_once_and_does_n
     page.wait_for_timeout(300)
     assert till.query("SELECT p.sku, l.qty_milli FROM sale_line l JOIN product p ON p.id = l.product_id "
                       "ORDER BY l.id") == [("COLA", 2000), ("CHIPS", 1000)]
+    page.keyboard.press("Escape")  # a real keyboard's Esc puts it away too
+    expect(page.locator("#osk")).to_be_hidden()
 
 
 def test_a_void_reason_typed_on_the_keyboard_reaches_the_audit_log(till, page):
