@@ -33,11 +33,13 @@ def test_a_store_offline_through_more_change_sets_than_the_broker_queues_catches
     wait_for(lambda: till.catalog_version() == final, timeout=20, message="the store to catch up")
     log = till.ctx.sql("SELECT version, kind FROM catalog_change_log WHERE version > ? ORDER BY id",
                        (start,)).fetchall()
-    # some change sets came from the broker's queue (at most 2 + 3) and, depending on timing, a
-    # head office replay (at most 4); the rest were lost there: a snapshot closed the gap
+    # change sets from the broker's queue (at most 2 + 3) and, depending on timing, a head
+    # office replay (at most 4) may be applied first; the rest were lost there, and a snapshot
+    # closed the gap. The broker may also drop the oldest queued one, so that the first to
+    # arrive is already a gap (seen in CI: 7, 8, 9 after 5) and only the snapshot is applied.
     assert log[-1] == (final, "snapshot")
     changesets = [version for version, kind in log if kind == "changeset"]
-    assert 0 < len(changesets) <= 5 + 4 and changesets == list(range(start + 1, start + 1 + len(changesets)))
+    assert len(changesets) <= 5 + 4 and changesets == list(range(start + 1, start + 1 + len(changesets)))
     with office.ctx.db.connection_context():
         from fleet_server.catalog import catalog_content
 
