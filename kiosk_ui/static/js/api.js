@@ -31,9 +31,7 @@ export async function api(method, path, body, { signal } = {}) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new ApiError(response.status, data);
-    if (response.status === 401 && boot.page !== "lock") {
-      location.replace(`/lock?reason=${encodeURIComponent(error.code)}`);
-    }
+    if (response.status === 401 && boot.page !== "lock" && !loggingOut) leaveFor(error.code);
     throw error;
   }
   return data;
@@ -45,7 +43,22 @@ export function errorText(error) {
   return error.message || String(error);
 }
 
+// The page goes to the lock screen once, for the first reason. (The idle lock's logout ends
+// the session, so a status poll or a second idle tick answered 401 after it must not replace
+// "idle" with "login_required".)
+let leaving = false;
+
+function leaveFor(reason) {
+  if (leaving) return;
+  leaving = true;
+  location.replace(reason ? `/lock?reason=${encodeURIComponent(reason)}` : "/lock");
+}
+
+let loggingOut = null;
+
 export function logout(reason) {
-  const done = () => location.replace(reason ? `/lock?reason=${reason}` : "/lock");
-  return api("POST", "/api/auth/logout").then(done, done);
+  if (loggingOut) return loggingOut;
+  const done = () => leaveFor(reason);
+  loggingOut = api("POST", "/api/auth/logout").then(done, done);
+  return loggingOut;
 }
