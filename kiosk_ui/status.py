@@ -29,10 +29,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value else None
 
 
-def sync_state(ctx: TillContext) -> dict:
+def _identity(ctx: TillContext) -> tuple | None:
+    """(store_id,) once `fleetpos enroll` or the first boot stored the till's identity."""
+    return ctx.sql("SELECT store_id FROM sync_identity WHERE id = 1").fetchone()
+
+
+def sync_state(ctx: TillContext, identity: tuple | None = ...) -> dict:
     """{"state": not_enrolled | synced | sending | offline, "waiting", "oldest_waiting_at",
     "last_ack_at"}: how the till stands with head office."""
-    identity = ctx.sql("SELECT store_id FROM sync_identity WHERE id = 1").fetchone()
+    if identity is ...:
+        identity = _identity(ctx)
     waiting, oldest = ctx.sql("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE acked_at IS NULL").fetchone()
     last_ack = ctx.sql("SELECT MAX(acked_at) FROM outbox").fetchone()[0]
     oldest_at, last_ack_at = _parse(oldest), _parse(last_ack)
@@ -50,10 +56,15 @@ def sync_state(ctx: TillContext) -> dict:
             "last_ack_at": _iso(last_ack_at), "store_id": identity[0] if identity else None}
 
 
-def enrollment_state(ctx: TillContext) -> dict:
-    """{"state", "message", "store_id"}: from the first boot's file; `enrolled` also when the
-    till holds an identity from head office (enrolled by hand with `fleetpos enroll`)."""
-    identity = ctx.sql("SELECT store_id FROM sync_identity WHERE id = 1").fetchone()
+def enrollment_state(ctx: TillContext, identity: tuple | None = ...) -> dict:
+    """{"state", "message", "store_id"}: from the first boot's file; `enrolled` whenever the
+    till holds an identity from head office (also enrolled by hand with `fleetpos enroll`),
+    and then the file is not read: the status bar only shows it until the till is enrolled,
+    and it is asked every few seconds."""
+    if identity is ...:
+        identity = _identity(ctx)
+    if identity is not None:
+        return {"state": "enrolled", "message": None, "store_id": identity[0]}
     path = ctx.config.kiosk.enrollment_file
     record: dict = {}
     try:
@@ -66,8 +77,6 @@ def enrollment_state(ctx: TillContext) -> dict:
     except (OSError, ValueError) as exc:
         record = {"state": "unreadable", "message": f"{path}: {exc}"}
     state = record.get("state")
-    if identity is not None:
-        return {"state": "enrolled", "message": record.get("message"), "store_id": identity[0]}
     if state not in (*ENROLLMENT_STATES, "unreadable"):
         state = "not_enrolled"
     return {"state": state, "message": record.get("message") if state != "not_enrolled" else None,
@@ -91,6 +100,7 @@ def till_status(ctx: TillContext, hardware) -> dict:
         devices, drawer_open, queue = [], None, []
     for device in devices:
         device["attention"] = needs_attention(device)
+    identity = _identity(ctx)  # once per poll, for both the connection and the enrollment
     return {"devices": devices, "drawer_open": drawer_open, "print_queue": queue,
             "drawer_must_close": ctx.config.kiosk.drawer_must_close,
-            "sync": sync_state(ctx), "enrollment": enrollment_state(ctx)}
+            "sync": sync_state(ctx, identity), "enrollment": enrollment_state(ctx, identity)}
