@@ -60,34 +60,37 @@ def _get(base: str, path: str, token: str, context) -> tuple[int, object]:
             message = json.loads(error.read()).get("message", "")
         except ValueError:
             message = ""
-        raise InventoryError(f"head office answered {error.code} to GET {path}: {message or error.reason}"
-                             + (" (check FLEETPOS_FLEET_TOKEN)" if error.code in (401, 403) else "")) from None
+        hint = (" (check FLEETPOS_FLEET_TOKEN or the file FLEETPOS_FLEET_TOKEN_FILE names: an API token"
+                " with stores.read, or head office's admin token)" if error.code in (401, 403) else "")
+        raise InventoryError(f"head office answered {error.code} to GET {path}: {message or error.reason}{hint}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise InventoryError(f"cannot read GET {path} from head office at {base}: {error}") from None
+        raise InventoryError(f"cannot read GET {path} from head office at {base}: {error} (check FLEETPOS_FLEET_URL,"
+                             " that head office runs and this machine reaches it, and FLEETPOS_FLEET_CA_FILE"
+                             " if its certificate is from your own CA)") from None
 
 
-def fetch_stores(base: str, token: str, context=None) -> tuple[str, list[dict]]:
-    """("v1" or "legacy", stores)."""
+def fetch_stores(base: str, token: str, context=None) -> list[dict]:
     stores: list[dict] = []
     page = 1
     while True:
         status, body = _get(base, f"/api/v1/stores?page={page}&per_page={PER_PAGE}", token, context)
         if status == 404:
             if page > 1:
-                raise InventoryError(f"head office stopped answering /api/v1/stores at page {page}")
+                raise InventoryError(f"head office stopped answering /api/v1/stores at page {page}: run the"
+                                     " inventory again (was head office being upgraded?)")
             break
-        if not isinstance(body, dict) or not isinstance(body.get("items", body.get("stores")), list):
-            raise InventoryError("head office's /api/v1/stores answer has no list of stores")
-        items = body.get("items", body.get("stores"))
-        stores.extend(items)
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise InventoryError(f"the answer to GET /api/v1/stores from {base} has no list of stores:"
+                                 " is FLEETPOS_FLEET_URL head office's URL (not a till's or a proxy's)?")
+        stores.extend(body["items"])
         total = body.get("total")
-        if "items" not in body or not items or (isinstance(total, int) and len(stores) >= total):
-            return "v1", stores
+        if not body["items"] or (isinstance(total, int) and len(stores) >= total):
+            return stores
         page += 1
     status, body = _get(base, "/api/stores", token, context)
     if status == 404 or not isinstance(body, dict) or not isinstance(body.get("stores"), list):
         raise InventoryError(f"head office at {base} has neither /api/v1/stores nor /api/stores: is the URL right?")
-    return "legacy", body["stores"]
+    return body["stores"]
 
 
 def device_version(device: dict) -> str | None:
@@ -166,7 +169,7 @@ def main(argv=None, environ=None) -> int:
     args = parser.parse_args(argv)
     try:
         base, token, context, host_format = settings(os.environ if environ is None else environ)
-        _api, stores = fetch_stores(base, token, context)
+        stores = fetch_stores(base, token, context)
         inventory = build_inventory(stores, host_format)
     except InventoryError as error:
         print(f"fleet_inventory: {error}", file=sys.stderr)
