@@ -96,6 +96,27 @@ def test_inventory_refuses_a_wrong_token(head_office):
     assert result.stdout == ""
 
 
+def test_inventory_reads_every_page_of_stores(head_office):
+    script = load_script()
+    script.PER_PAGE = 2  # three stores: two pages
+    stores = script.fetch_stores(head_office.url, ADMIN_TOKEN)
+    assert sorted(store["id"] for store in stores) == ["bj-001", "sh-001", "sh-002"]
+
+
+def test_inventory_falls_back_to_api_stores_on_an_older_head_office(head_office):
+    """A head office without /api/v1 (404 there): the devices come from /api/stores."""
+    script = load_script()
+    real_get = script._get
+
+    def older_head_office(base, path, token, context):
+        return (404, None) if path.startswith("/api/v1/") else real_get(base, path, token, context)
+
+    script._get = older_head_office
+    inventory = script.build_inventory(script.fetch_stores(head_office.url, ADMIN_TOKEN))
+    assert inventory["stores"]["hosts"] == ["bj-001-till-1", "sh-001-till-1", "sh-001-till-2", "sh-002-till-1"]
+    assert inventory["version_0_2_0"]["hosts"] == ["sh-001-till-1", "sh-002-till-1"]
+
+
 def test_v1_stores_are_grouped_by_region_and_store_group():
     """The /api/v1/stores shape: stores carry region and group, devices their version."""
     stores = [{"id": "sh-001", "name": "上海一店", "region": "East", "group": "Flagship",
