@@ -20,7 +20,7 @@ from urllib.parse import quote
 from flask import current_app, g, redirect, request
 
 from . import users
-from .errors import FleetError
+from .errors import Forbidden, Unauthenticated
 from .models import ApiToken, ConsoleSession, User
 from .permissions import PERMISSIONS, permissions_of
 
@@ -52,16 +52,6 @@ class Principal:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
-
-
-class Unauthenticated(FleetError):
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(FleetError):
-    status = 403
-    code = "forbidden"
 
 
 def _fleet():

@@ -27,3 +27,13 @@ class NotFound(FleetError):
 class Conflict(FleetError):
     status = 409
     code = "conflict"
+
+
+class Unauthenticated(FleetError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(FleetError):
+    status = 403
+    code = "forbidden"

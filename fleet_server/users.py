@@ -23,7 +23,7 @@ from fleetpos.messages import utc_iso
 from . import audit
 from .config import ConsoleSection
 from .db import write_transaction
-from .errors import Conflict, FleetError, NotFound
+from .errors import Conflict, FleetError, Forbidden, NotFound, Unauthenticated
 from .models import ApiToken, ConsoleSession, User, database_proxy, utcnow
 from .permissions import ROLES, check_role
 
@@ -153,7 +153,7 @@ def change_own_password(settings: ConsoleSection, user: User, current, new, *, k
     """A user changes their own password (the current one is required); their other
     sessions end, the one they are using (`keep_session`, its token hash) stays."""
     if not isinstance(current, str) or not verify_password(current, user.password_hash):
-        raise FleetError("the current password is wrong", code="wrong_password", status=403)
+        raise Forbidden("the current password is wrong", code="wrong_password")
     password_hash = hash_password(check_password(new), settings.password_hash_cost)
     with write_transaction(database_proxy.obj):
         User.update(password_hash=password_hash).where(User.id == user.id).execute()
@@ -181,8 +181,7 @@ class LoginResult:
     csrf_token: str
 
 
-class LoginFailed(FleetError):
-    status = 401
+class LoginFailed(Unauthenticated):
     code = "login_failed"
 
 
@@ -276,8 +275,7 @@ def create_api_token(name, role, *, created_by: User | None = None) -> tuple[Api
         raise FleetError("a token needs a name of 1-100 characters (what it is for)", code="invalid_name")
     check_role(role)
     if created_by is not None and role not in _grantable(created_by.role):
-        raise FleetError(f"a {created_by.role} cannot make a token with more rights ({role})", code="forbidden",
-                         status=403)
+        raise Forbidden(f"a {created_by.role} cannot make a token with more rights ({role})")
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     with write_transaction(database_proxy.obj):
         token = ApiToken.create(name=name.strip(), prefix=secret[:12], token_hash=sha256(secret), role=role,

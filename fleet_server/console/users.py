@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request
 from .. import audit, users
 from ..api.v1.users import audit_query
 from ..auth import current_user, require
-from ..errors import FleetError
+from ..errors import FleetError, Forbidden
 from ..models import ApiToken, User
 from ..permissions import PERMISSIONS, ROLE_LABELS, ROLES
 
@@ -35,7 +35,7 @@ def account():
     """Any signed-in user: their own password."""
     principal = current_user()
     if principal.kind != "user":
-        raise FleetError("only a console user has an account page", code="not_a_user", status=403)
+        raise Forbidden("only a console user has an account page", code="not_a_user")
     error, status = None, 200
     if request.method == "POST":
         if request.form.get("new_password", "") != request.form.get("repeat_password", ""):
