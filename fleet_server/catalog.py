@@ -32,6 +32,7 @@ from fleetpos.messages import Change, ChangeSet, MessageError
 
 from .db import execute_many, is_postgres, write_transaction
 from .errors import FleetError, NotFound
+from .stores import get_store
 from .models import (Barcode, CatalogChange, Category, Member, MemberTier, PriceOverride, PriceSchedule, Product,
                      Promotion, Store, StoreCashier, StorePriceGroup, TaxClass, database_proxy, utcnow)
 
@@ -192,9 +193,7 @@ def price_overrides(sku: str | None = None) -> list[dict]:
 
 def store_prices(store_id: str) -> dict[str, dict]:
     """What a store sells each product at, and where that price comes from."""
-    store = Store.get_or_none(Store.id == store_id)
-    if store is None:
-        raise NotFound(f"no store {store_id}", code="store_not_found")
+    store = get_store(store_id)
     skus = [p.sku for p in Product.select(Product.sku)]
     prices = Prices(skus, [store])
     return {sku: {"price": prices.price(store_id, sku), "source": prices.source(store_id, sku)} for sku in skus}

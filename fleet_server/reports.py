@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from peewee import fn
 
 from .errors import FleetError
+from .stores import get_store
 from .models import STORE_DEFAULTS, PaymentFact, RefundFact, RefundLineFact, SaleFact, SaleLineFact, Store, utcnow
 
 MAX_DAYS = 366
@@ -159,8 +160,8 @@ def run(name: str, *, date_from=None, date_to=None, store: str | None = None) ->
     """One report as a table (see the module docstring)."""
     if name not in REPORTS:
         raise FleetError(f"unknown report {name!r} (one of {', '.join(REPORTS)})", code="unknown_report")
-    if store and Store.get_or_none(Store.id == store) is None:
-        raise FleetError(f"no store {store}", code="store_not_found", status=404)
+    if store:
+        get_store(store)  # store_not_found
     start, end = parse_range(date_from, date_to, store)
     if name == "store":
         keys = ["store_id"]

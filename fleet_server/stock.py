@@ -18,14 +18,15 @@ from peewee import JOIN, fn
 from .errors import FleetError
 from .models import STORE_DEFAULTS, Product, StockMoveFact, StockTakeLineFact, Store, StoreProduct
 from .reports import parse_range
+from .stores import get_store
 
 DEFAULT_LOW_MILLI = 5000
 
 
 def on_hand(store: str | None = None, *, sku: str | None = None) -> list[dict]:
     """Per store and product: the quantity on hand (milli-units) and its value at cost."""
-    if store and Store.get_or_none(Store.id == store) is None:
-        raise FleetError(f"no store {store}", code="store_not_found", status=404)
+    if store:
+        get_store(store)  # store_not_found
     query = (StockMoveFact
              .select(StockMoveFact.store_id, StockMoveFact.till_product_id, StoreProduct.sku,
                      fn.SUM(StockMoveFact.qty_milli).alias("qty_milli"), fn.MAX(StockMoveFact.moved_at).alias("last"))
