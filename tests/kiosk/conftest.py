@@ -6,19 +6,21 @@ free loopback port) and a fresh browser context; the browser is shared by the se
 
 from __future__ import annotations
 
+import os
 
 import pytest
 from playwright import sync_api
 
 from tests.appliance.conftest import PINS, seed
 
-from .harness import SCREENSHOTS, TillProcess
+from .harness import REPO, SCREENSHOTS, TillProcess
 
 expect = sync_api.expect
 expect.set_options(timeout=8000)
 
 SMALL = {"width": 1024, "height": 600}
 LARGE = {"width": 1920, "height": 1080}
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -46,6 +48,32 @@ def shot(page, name: str) -> None:
     (SCREENSHOTS / f"{name}.png").write_bytes(page.screenshot())
 
 
+def doc_shot(page, name: str) -> None:
+    """A screenshot kept with the test artifacts and, with FLEETPOS_DOC_SCREENSHOTS=1, also
+    written over the one docs/kiosk.md shows (so a plain test run leaves docs/ alone)."""
+    page.evaluate("document.getElementById('toast').hidden = true")
+    shot(page, name)
+    if os.environ.get("FLEETPOS_DOC_SCREENSHOTS") == "1":
+        (DOCS_SCREENSHOTS / f"{name}.png").write_bytes(page.screenshot())
+
+
+def lines(page):
+    """The sale's lines on the sale screen."""
+    return page.locator("#lines > li")
+
+
+def sell_over_api(till, codes, cash: int | None = None) -> dict:
+    """A completed sale rung up over the API (its login ends any other session on the till)."""
+    token = till.api("POST", "/api/auth/login", {"cashier_code": "1001", "pin": PINS["1001"]})["token"]
+    if till.api("GET", "/api/shift/current", token=token)["shift"] is None:
+        till.api("POST", "/api/shifts", {"opening_float": 10000}, token=token)
+    sale = till.api("POST", "/api/sales", token=token)["sale"]
+    for code in codes:
+        sale = till.api("POST", f"/api/sales/{sale['uuid']}/lines", {"code": code}, token=token)["sale"]
+    return till.api("POST", f"/api/sales/{sale['uuid']}/payments",
+                    {"method": "cash", "amount": cash or sale["cash_due"]}, token=token)["sale"]
+
+
 def login(page, till, name: str, code: str) -> None:
     """Tap the cashier's tile, type the PIN on the keyboard, Enter."""
     page.goto(f"{till.url}/lock")
@@ -54,6 +82,12 @@ def login(page, till, name: str, code: str) -> None:
     page.keyboard.type(PINS[code])
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: "/lock" not in url)
+
+
+def start_selling(page, till, float_text: str = "0") -> None:
+    """王芳 (cashier 1001) logs in and opens her shift with `float_text`: the empty sale screen."""
+    login(page, till, "王芳", "1001")
+    open_shift(page, float_text)
 
 
 def open_shift(page, float_text: str) -> None:

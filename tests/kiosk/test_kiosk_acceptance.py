@@ -10,7 +10,7 @@ import pytest
 from appliance.services import auth, members, promotions
 from tests.appliance.conftest import CHIPS, COLA, MILK, seed
 
-from .conftest import expect, login, manager_approves, money, open_shift, pay_with_reference, scan, shot
+from .conftest import expect, lines, manager_approves, money, pay_with_reference, scan, shot, start_selling
 from .harness import TillProcess
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -37,18 +37,13 @@ def till(tmp_path):
     process.stop()
 
 
-def lines(page):
-    return page.locator("#lines > li")
-
-
 def test_acceptance_a_shift_at_the_till_from_login_to_z_report(till, page, context):
     display = context.new_page()
     display.goto(f"{till.url}/display")
     expect(display.locator("#display")).to_have_attribute("data-mode", "idle")
 
     # log in with a PIN (the lock screen is in the store's language; 王芳 works in English)
-    login(page, till, "王芳", "1001")
-    open_shift(page, "100.00")
+    start_selling(page, till, "100.00")
 
     # three items through the scanner simulator: the till's scanner thread adds them
     for code in (COLA, CHIPS, MILK):

@@ -7,11 +7,8 @@ import re
 
 from tests.appliance.conftest import CHIPS, COLA, MILK, ean13
 
-from .conftest import LARGE, expect, login, manager_approves, money, open_shift, pay_with_reference, scan, shot
-
-
-def lines(page):
-    return page.locator("#lines > li")
+from .conftest import (LARGE, expect, lines, login, manager_approves, money, open_shift, pay_with_reference, scan, shot,
+                       start_selling)
 
 
 def test_a_sale_with_a_manager_approved_discount_and_split_payment_shows_the_change_on_both_screens(
@@ -23,8 +20,7 @@ def test_a_sale_with_a_manager_approved_discount_and_split_payment_shows_the_cha
     page.goto(f"{till.url}/lock")
     expect(page.locator(".tile")).to_have_count(4)
     shot(page, "01-lock")
-    login(page, till, "王芳", "1001")
-    open_shift(page, "100.00")
+    start_selling(page, till, "100.00")
 
     for code in (COLA, CHIPS, MILK):
         scan(page, code)
@@ -87,8 +83,7 @@ def test_a_sale_with_a_manager_approved_discount_and_split_payment_shows_the_cha
 
 
 def test_a_parked_sale_resumes_and_a_reload_mid_sale_and_mid_payment_loses_nothing(till, page):
-    login(page, till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, till)
     scan(page, COLA)
     scan(page, MILK)
     expect(lines(page)).to_have_count(2)
@@ -127,8 +122,7 @@ def test_a_parked_sale_resumes_and_a_reload_mid_sale_and_mid_payment_loses_nothi
 
 
 def test_closing_the_shift_counts_the_drawer_and_shows_the_z_report(till, page):
-    login(page, till, "王芳", "1001")
-    open_shift(page, "100")
+    start_selling(page, till, "100")
     scan(page, COLA)
     scan(page, COLA)
     expect(lines(page).nth(0).locator(".l-qty")).to_have_text("2")
@@ -201,8 +195,7 @@ def test_a_cashier_set_to_chinese_gets_chinese_labels_money_and_product_names(ti
 
 
 def test_quick_keys_weigh_loose_produce_and_typing_a_name_finds_products(till, page):
-    login(page, till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, till)
     expect(page.locator("#quick-tabs .tab")).to_have_count(1)  # 生鲜: the products without a barcode
     page.locator(".qkey", has_text="苹果 红富士").click()
     expect(page.locator("#dialog")).to_contain_text("grams")

@@ -4,17 +4,11 @@ refund, and a keyboard-wedge scan still adds its item exactly once."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.appliance.conftest import CHIPS, COLA, PINS
 
-from .conftest import SMALL, expect, login, money, open_shift, scan, shot
-from .harness import REPO
-from .test_kiosk_screens import sell_over_api
-
-DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
+from .conftest import SMALL, doc_shot, expect, lines, login, money, open_shift, scan, sell_over_api, shot, start_selling
 
 
 @pytest.fixture
@@ -35,8 +29,7 @@ def tap_keys(page, text: str) -> None:
 
 
 def test_a_finger_finds_a_product_by_name_on_the_keyboard_and_adds_it(till, page):
-    login(page, till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, till)
     board = page.locator("#osk")
     expect(board).to_have_count(0)  # the scan field has the focus, and the keyboard stays away
 
@@ -55,17 +48,15 @@ def test_a_finger_finds_a_product_by_name_on_the_keyboard_and_adds_it(till, page
     results = page.locator("#results .result")
     expect(results).to_have_count(1)  # the live search reacted to the keys as to typing
     expect(results.first).to_contain_text("Lay's chips 70g")
-    if os.environ.get("FLEETPOS_DOC_SCREENSHOTS") == "1":
-        DOCS_SCREENSHOTS.joinpath("keyboard.png").write_bytes(page.screenshot())
-    shot(page, "keyboard")
+    doc_shot(page, "keyboard")
     board.locator('[data-key="Backspace"]').tap()
     expect(page.locator("#scan")).to_have_value("chip")
     tap_keys(page, "s")
     expect(page.locator("#results")).to_be_visible()  # the search ran again for "chips"
     expect(results).to_have_count(1)
     board.locator('[data-key="Enter"]').tap()  # Enter adds the highlighted result
-    expect(page.locator("#lines > li")).to_have_count(1)
-    expect(page.locator("#lines > li").first).to_contain_text("Lay's chips 70g")
+    expect(lines(page)).to_have_count(1)
+    expect(lines(page).first).to_contain_text("Lay's chips 70g")
     expect(page.locator("#scan")).to_have_value("")
     assert till.query("SELECT p.sku, l.qty_milli FROM sale_line l JOIN product p ON p.id = l.product_id") == [
         ("CHIPS", 1000)]
@@ -75,24 +66,23 @@ def test_a_finger_finds_a_product_by_name_on_the_keyboard_and_adds_it(till, page
     expect(page.locator("#results")).to_be_visible()
     expect(results.first).to_contain_text("可口可乐 330ml")
     results.first.tap()
-    expect(page.locator("#lines > li")).to_have_count(2)
+    expect(lines(page)).to_have_count(2)
     expect(board).to_be_hidden()  # a tap elsewhere put the keyboard away
     expect(page.locator("#scan")).to_be_focused()  # ready for the scanner
 
 
 def test_a_wedge_scan_while_the_keyboard_is_closed_adds_the_item_once_and_does_not_open_it(till, page):
-    login(page, till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, till)
     page.locator("#scan").tap()
     page.locator("#osk [data-key=Close]").tap()
     expect(page.locator("#osk")).to_be_hidden()
 
     page.evaluate("document.activeElement.blur()")
     scan(page, COLA)  # the scan field gets the focus; the scanner types the code and Enter
-    expect(page.locator("#lines > li")).to_have_count(1)
+    expect(lines(page)).to_have_count(1)
     expect(page.locator("#osk")).to_be_hidden()  # a scan is not a touch
     scan(page, CHIPS)
-    expect(page.locator("#lines > li")).to_have_count(2)
+    expect(lines(page)).to_have_count(2)
     expect(page.locator("#scan")).to_have_value("")
     expect(page.locator("#scan")).to_be_focused()
     page.wait_for_timeout(300)  # a duplicated code would have arrived by now
@@ -103,7 +93,7 @@ def test_a_wedge_scan_while_the_keyboard_is_closed_adds_the_item_once_and_does_n
     page.locator("#scan").tap()
     expect(page.locator("#osk")).to_be_visible()
     scan(page, COLA)
-    expect(page.locator("#lines > li").first).to_contain_text("2")
+    expect(lines(page).first).to_contain_text("2")
     page.wait_for_timeout(300)
     assert till.query("SELECT p.sku, l.qty_milli FROM sale_line l JOIN product p ON p.id = l.product_id "
                       "ORDER BY l.id") == [("COLA", 2000), ("CHIPS", 1000)]
@@ -115,7 +105,7 @@ def test_a_void_reason_typed_on_the_keyboard_reaches_the_audit_log(till, page):
     login(page, till, "李强", "2001")  # a manager may void without an approval
     open_shift(page, "0")
     scan(page, COLA)
-    expect(page.locator("#lines > li")).to_have_count(1)
+    expect(lines(page)).to_have_count(1)
     page.locator("[data-action=void]").tap()
     dialog = page.locator("#dialog")
     expect(dialog).to_be_visible()
@@ -165,8 +155,7 @@ def test_a_refund_reason_typed_on_the_keyboard_reaches_the_refund(till, page):
 def test_a_member_card_with_letters_is_typed_on_the_keyboard_beside_the_number_pad(till, page):
     token = till.api("POST", "/api/auth/login", {"cashier_code": "1001", "pin": PINS["1001"]})["token"]
     till.api("POST", "/api/members", {"card_no": "M0001", "name": "张三", "phone": "13800138000"}, token=token)
-    login(page, till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, till)
     page.locator("[data-action=member]").tap()
     dialog = page.locator("#dialog")
     expect(dialog.locator(".keypad")).to_be_visible()
@@ -180,8 +169,7 @@ def test_a_member_card_with_letters_is_typed_on_the_keyboard_beside_the_number_p
 
 
 def test_the_keyboard_speaks_chinese_and_a_mouse_click_opens_it_only_when_set_to_always(till, page):
-    login(page, till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, till)
     page.locator("[data-language='zh-CN']").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     page.locator("#scan").click()  # a mouse: no keyboard

@@ -5,29 +5,17 @@ manager's stock, reports and cashier accounts."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.appliance.conftest import CHIPS, COLA, MILK, PINS, seed
+from tests.appliance.conftest import CHIPS, COLA, MILK, seed
 
-from .conftest import LARGE, expect, find_member, login, manager_approves, money, open_shift, scan, shot
-from .harness import REPO, TillProcess
-
-DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
-
-
-def doc_shot(page, name: str) -> None:
-    """A screenshot kept with the test artifacts and, with FLEETPOS_DOC_SCREENSHOTS=1, also
-    written over the one docs/kiosk.md shows (so a plain test run leaves docs/ alone)."""
-    page.evaluate("document.getElementById('toast').hidden = true")
-    shot(page, name)
-    if os.environ.get("FLEETPOS_DOC_SCREENSHOTS") == "1":
-        (DOCS_SCREENSHOTS / f"{name}.png").write_bytes(page.screenshot())
-
+from .conftest import (LARGE, doc_shot, expect, find_member, lines, login, manager_approves, money, scan, sell_over_api, shot,
+                       start_selling)
+from .harness import TillProcess
 
 @pytest.fixture
 def sim_till(tmp_path, request):
@@ -36,18 +24,6 @@ def sim_till(tmp_path, request):
                           store={"locale": "en", "name": "Test Store 测试店", "currency": "CNY"}).start()
     yield process
     process.stop()
-
-
-def sell_over_api(till, codes, cash: int | None = None) -> dict:
-    """A completed sale rung up over the API (its login ends any other session on the till)."""
-    token = till.api("POST", "/api/auth/login", {"cashier_code": "1001", "pin": PINS["1001"]})["token"]
-    if till.api("GET", "/api/shift/current", token=token)["shift"] is None:
-        till.api("POST", "/api/shifts", {"opening_float": 10000}, token=token)
-    sale = till.api("POST", "/api/sales", token=token)["sale"]
-    for code in codes:
-        sale = till.api("POST", f"/api/sales/{sale['uuid']}/lines", {"code": code}, token=token)["sale"]
-    return till.api("POST", f"/api/sales/{sale['uuid']}/payments",
-                    {"method": "cash", "amount": cash or sale["cash_due"]}, token=token)["sale"]
 
 
 def write_db(till, sql: str, params=()) -> None:
@@ -61,15 +37,14 @@ def write_db(till, sql: str, params=()) -> None:
 
 
 def test_the_status_bar_says_when_the_printer_needs_paper_and_retry_prints_the_waiting_receipt(sim_till, page):
-    login(page, sim_till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, sim_till)
     devices = page.locator("#sb-devices")
     expect(devices).to_have_text("Devices ready")
     expect(devices).to_have_attribute("data-state", "ok")
 
     sim_till.sim("POST", "printer", {"paper": "out"})
     scan(page, COLA)
-    expect(page.locator("#lines > li")).to_have_count(1)
+    expect(lines(page)).to_have_count(1)
     page.keyboard.press("F10")
     page.keyboard.press("Enter")
     expect(page.locator("#side-done")).to_be_visible()
@@ -93,8 +68,7 @@ def test_the_status_bar_says_when_the_printer_needs_paper_and_retry_prints_the_w
 
 
 def test_the_status_bar_shows_enrollment_then_the_connection_to_head_office(sim_till, page):
-    login(page, sim_till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, sim_till)
     sync = page.locator("#sb-sync")
     expect(sync).to_have_text("Not enrolled")
     state_file = Path(sim_till.directory / "enrollment.json")
@@ -117,7 +91,7 @@ def test_the_status_bar_shows_enrollment_then_the_connection_to_head_office(sim_
     expect(sync).to_have_text("s-7 · head office up to date")
     expect(sync).to_have_attribute("data-state", "ok")
     scan(page, COLA)
-    expect(page.locator("#lines > li")).to_have_count(1)
+    expect(lines(page)).to_have_count(1)
     page.keyboard.press("F10")
     page.keyboard.press("Enter")
     expect(page.locator("#side-done")).to_be_visible()
@@ -182,11 +156,10 @@ def test_returns_refuse_more_than_was_sold_and_a_second_return_sees_what_is_left
 
 @pytest.mark.parametrize("sim_till", [{"drawer_must_close": True}], indirect=True)
 def test_no_receipt_is_printed_when_declined_and_the_next_sale_waits_for_the_drawer(sim_till, page):
-    login(page, sim_till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, sim_till)
     sim_till.sim("POST", "drawer", {"open": False})  # the float went in; the drawer is shut
     scan(page, COLA)
-    expect(page.locator("#lines > li")).to_have_count(1)
+    expect(lines(page)).to_have_count(1)
     page.keyboard.press("F10")
     page.keyboard.press("F5")
     expect(page.locator("#no-receipt")).to_have_attribute("aria-pressed", "true")
@@ -208,7 +181,7 @@ def test_no_receipt_is_printed_when_declined_and_the_next_sale_waits_for_the_dra
     expect(page.locator("#sb-drawer")).to_be_hidden()
     expect(page.locator("#drawer-block")).to_be_hidden()
     scan(page, MILK)
-    expect(page.locator("#lines > li")).to_have_count(1)
+    expect(lines(page)).to_have_count(1)
 
     # the customer changed their mind: the first receipt can still be printed
     assert sim_till.query("SELECT COUNT(*) FROM sale WHERE status = 'completed'") == [(1,)]
@@ -306,10 +279,9 @@ def test_manager_reports_draw_todays_charts_and_a_deactivated_cashier_can_be_rea
 
 
 def test_an_unknown_member_card_offers_to_sign_up_the_member_on_this_sale(sim_till, page):
-    login(page, sim_till, "王芳", "1001")
-    open_shift(page, "0")
+    start_selling(page, sim_till)
     scan(page, CHIPS)
-    expect(page.locator("#lines > li")).to_have_count(1)
+    expect(lines(page)).to_have_count(1)
     find_member(page, "M0777")
     dialog = page.locator("#dialog")
     expect(dialog.locator(".form-error")).to_have_text("No member has that card or phone number.")
@@ -327,8 +299,7 @@ def test_an_unknown_member_card_offers_to_sign_up_the_member_on_this_sale(sim_ti
 
 
 def test_a_return_without_a_receipt_is_paid_in_cash_at_todays_price_with_a_managers_approval(sim_till, page):
-    login(page, sim_till, "王芳", "1001")
-    open_shift(page, "100")
+    start_selling(page, sim_till, "100")
     page.locator(".navbtn", has_text="Returns").click()
     expect(page.locator("#refund")).to_have_attribute("data-state", "ready")
     page.locator("[data-action=no-receipt]").click()
@@ -364,10 +335,9 @@ def seed_member_with_points(ctx):
 def test_a_member_found_by_phone_redeems_points_and_can_be_taken_off_the_sale(tmp_path, page):
     till = TillProcess(tmp_path, seed_member_with_points, store={"locale": "en", "currency": "CNY"}).start()
     try:
-        login(page, till, "王芳", "1001")
-        open_shift(page, "0")
+        start_selling(page, till)
         scan(page, CHIPS)
-        expect(page.locator("#lines > li")).to_have_count(1)
+        expect(lines(page)).to_have_count(1)
         find_member(page, "13700137000")
         box = page.locator("[data-testid=member]")
         expect(box).to_contain_text("王五")
