@@ -24,7 +24,7 @@ import hw_drivers
 from hw_drivers import receipt as paper
 
 from .context import TillContext
-from .errors import TillError
+from .errors import Conflict, TillError
 from .models import Payment, Refund, Sale, TillSession
 from .money import CURRENCY_EXPONENTS
 from .services import auth, refunds, sales
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 METHOD_LABELS = {"zh-CN": {"cash": "现金", "card": "银行卡", "wechat": "微信支付", "alipay": "支付宝"},
                  "en": {"cash": "Cash", "card": "Card", "wechat": "WeChat Pay", "alipay": "Alipay"}}
 SYMBOLS = {"CNY": "¥", "EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
+#: why a scan or a new sale waits, with `[kiosk] drawer_must_close`
+DRAWER_OPEN = "close the cash drawer before starting the next sale"
 DRAWER_REASONS = {"float": "cash_in", "no_sale": "no_sale", "cash_in": "cash_in", "cash_out": "cash_out"}
 
 
@@ -151,6 +153,13 @@ class TillHardware:
         self.devices.stop()
         self._printing.shutdown(wait=True)
 
+    def holds_next_sale(self) -> bool:
+        """With `[kiosk] drawer_must_close`: the drawer (with a sensor) is open and no sale is
+        open, so the next one may not start yet. Needs a database connection."""
+        if not self.ctx.config.kiosk.drawer_must_close or self.devices.drawer.is_open is not True:
+            return False
+        return sales.current_sale(self.ctx) is None  # an open sale goes on
+
     def statuses(self) -> list[dict]:
         return [{"kind": s.kind, "backend": s.backend, "available": s.available, "message": s.message}
                 for s in self.devices.statuses().values()]
@@ -180,6 +189,8 @@ class TillHardware:
                 self.ctx.events.emit("scan.rejected", code=scan.code, message="log in before scanning")
                 return
             try:
+                if self.holds_next_sale():
+                    raise Conflict(DRAWER_OPEN, code="drawer_open")
                 sale = sales.start_sale(self.ctx, actor)
                 sales.add_item(self.ctx, actor, sale.uuid, code=scan.code)
             except TillError as error:

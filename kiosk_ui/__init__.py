@@ -15,9 +15,9 @@ from flask_socketio import SocketIO
 
 from appliance.context import TillContext
 from appliance.errors import Conflict
-from appliance.services.sales import current_sale
+from appliance.hardware import DRAWER_OPEN
 
-from .live import DRAWER_OPEN, LiveUpdates
+from .live import LiveUpdates
 from .pages import asset_versions, bp
 
 
@@ -26,39 +26,27 @@ class KioskUI:
 
     def __init__(self, app, ctx: TillContext):
         self.asset_versions = asset_versions()
-        hold = (lambda: drawer_holds_next_sale(ctx, app.extensions.get("fleetpos.hardware"))) \
-            if ctx.config.kiosk.drawer_must_close else None
-        self.live = LiveUpdates(app, ctx, hold_sale=hold)
+        self.live = LiveUpdates(app, ctx)
 
     @property
     def socketio(self) -> SocketIO:
         return self.live.socketio
 
 
-def drawer_holds_next_sale(ctx: TillContext, hardware) -> bool:
-    """With `[kiosk] drawer_must_close`: the drawer (with a sensor) is open and no sale is
-    open, so the next one may not start yet. Needs a database connection."""
-    if hardware is None or hardware.devices.drawer.is_open is not True:
-        return False
-    return current_sale(ctx) is None  # an open sale goes on
-
-
-def _drawer_must_close(ctx: TillContext):
+def _drawer_must_close():
     """A new sale does not start over the API while the drawer is open (the scanner's
-    reads are held in LiveUpdates.divert_scan)."""
-    def check():
-        if request.method == "POST" and request.path == "/api/sales" \
-                and drawer_holds_next_sale(ctx, current_app.extensions.get("fleetpos.hardware")):
+    reads are held by TillHardware.holds_next_sale too)."""
+    if request.method == "POST" and request.path == "/api/sales":
+        hardware = current_app.extensions.get("fleetpos.hardware")
+        if hardware is not None and hardware.holds_next_sale():
             raise Conflict(DRAWER_OPEN, code="drawer_open")
-        return None
-    return check
 
 
 def init_app(app, ctx: TillContext) -> KioskUI:
     """The `create_app` extension: pages, static files, Socket.IO and the live events."""
     app.register_blueprint(bp)
     if ctx.config.kiosk.drawer_must_close:
-        app.before_request(_drawer_must_close(ctx))
+        app.before_request(_drawer_must_close)
     kiosk = KioskUI(app, ctx)
     app.extensions["kiosk_ui"] = kiosk
     return kiosk

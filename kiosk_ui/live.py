@@ -41,7 +41,6 @@ SALE_PATH = "/api/sales"
 #: the header with which a kiosk page marks its own requests
 PAGE_HEADER = "X-Kiosk-Page"
 SALE_EVENTS = ("sale.changed", "sale.completed")
-DRAWER_OPEN = "close the cash drawer before starting the next sale"
 
 
 def display_view(sale: dict | None, now: float | None = None) -> dict:
@@ -64,11 +63,8 @@ def display_view(sale: dict | None, now: float | None = None) -> dict:
 class LiveUpdates:
     """Flask-SocketIO on the till's app, fed by the till's events."""
 
-    def __init__(self, app, ctx: TillContext, hold_sale=None):
-        """`hold_sale()` (on the scanner's thread) says the next sale may not start now
-        (the drawer must be closed first): the scan is refused like a bad code."""
+    def __init__(self, app, ctx: TillContext):
         self.ctx = ctx
-        self._hold_sale = hold_sale
         self.socketio = SocketIO(app, async_mode="threading", logger=False, engineio_logger=False)
         self._lock = threading.Lock()
         self._display: dict | None = None  # last state pushed; None until the first change
@@ -80,9 +76,9 @@ class LiveUpdates:
         self.socketio.on_event("connect", self._connect)
         self.socketio.on_event("disconnect", self._disconnect)
         self.socketio.on_event("scan.target", self._claim_scans)
-        self._hardware = app.extensions.get("fleetpos.hardware")
-        if self._hardware is not None:
-            self._hardware.divert_scan = self.divert_scan
+        hardware = app.extensions.get("fleetpos.hardware")
+        if hardware is not None:
+            hardware.divert_scan = self.divert_scan
 
     # -- from the till's events
 
@@ -148,18 +144,10 @@ class LiveUpdates:
         """On the scanner's thread: hand the code to the page that asked for scans, if any."""
         with self._lock:
             target = self._scan_target
-        if target is not None:
-            self.socketio.emit("scan", {"code": code}, to=target)
-            return True
-        if self._hold_sale is not None:
-            with self.ctx.db.connection_context():
-                held = self._hold_sale()
-            if held:
-                self._hardware.devices.buzzer.error()
-                self.socketio.emit("scan.rejected", {"code": code, "error": "drawer_open", "message": DRAWER_OPEN},
-                                   to=TILL_ROOM)
-                return True
-        return False
+        if target is None:
+            return False
+        self.socketio.emit("scan", {"code": code}, to=target)
+        return True
 
     def _claim_scans(self, message=None):
         """The page in front says whether it takes the scans (one screen: the last one decides)."""
