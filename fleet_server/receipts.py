@@ -42,12 +42,12 @@ def _cashier_name(store_id: str, code: str) -> str:
     return row.name if row else code
 
 
-def _store_header(store_id: str) -> paper.StoreHeader:
-    store = Store.get_or_none(Store.id == store_id)
+def _store_header(store: Store | None, store_id: str) -> paper.StoreHeader:
     return paper.StoreHeader(name=store.name if store else store_id)
 
 
-def sale_receipt(record: dict, *, language: str = "zh-CN", timezone: str = "Asia/Shanghai") -> paper.Receipt:
+def sale_receipt(record: dict, *, language: str = "zh-CN", timezone: str = "Asia/Shanghai",
+                 store: Store | None = None) -> paper.Receipt:
     zh = language == "zh-CN"
     labels = METHOD_LABELS["zh-CN" if zh else "en"]
     lines = []
@@ -82,7 +82,8 @@ def sale_receipt(record: dict, *, language: str = "zh-CN", timezone: str = "Asia
     return paper.Receipt(
         sale_id=record["uuid"], receipt_no=record.get("receipt_no") or "",
         created_at=when.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone)),
-        store=_store_header(record["store_id"]), cashier=_cashier_name(record["store_id"], record.get("cashier", "")),
+        store=_store_header(store, record["store_id"]),
+        cashier=_cashier_name(record["store_id"], record.get("cashier", "")),
         lines=tuple(lines), subtotal=record.get("subtotal", 0), total=record["total"] + (record.get("rounding") or 0),
         payments=tuple(payments), change=record.get("change") or 0, promotions=tuple(order_level),
         taxes=tuple(paper.TaxLine("增值税" if zh else "Tax", band["rate_bp"], band["taxable"], band["tax"])
@@ -92,14 +93,16 @@ def sale_receipt(record: dict, *, language: str = "zh-CN", timezone: str = "Asia
         currency=_currency(record.get("currency")), language="zh-CN" if zh else "en")
 
 
-def refund_receipt(record: dict, *, language: str = "zh-CN", timezone: str = "Asia/Shanghai") -> paper.Receipt:
+def refund_receipt(record: dict, *, language: str = "zh-CN", timezone: str = "Asia/Shanghai",
+                   store: Store | None = None) -> paper.Receipt:
     zh = language == "zh-CN"
     labels = METHOD_LABELS["zh-CN" if zh else "en"]
     when = messages.parse_utc(record["at"], "at")
     return paper.Receipt(
         sale_id=record["uuid"], receipt_no=record.get("number") or "",
         created_at=when.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone)),
-        store=_store_header(record["store_id"]), cashier=_cashier_name(record["store_id"], record.get("cashier", "")),
+        store=_store_header(store, record["store_id"]),
+        cashier=_cashier_name(record["store_id"], record.get("cashier", "")),
         lines=tuple(paper.ReceiptLine(name=line["name"], qty_milli=-line["qty_milli"], unit_price=0,
                                       amount=-line["amount"], sku=line["sku"]) for line in record.get("lines") or []),
         subtotal=-record["total"], total=-record.get("payout", record["total"]),
@@ -114,20 +117,30 @@ def receipt_language(locale: str) -> str:
     return "zh-CN" if locale.startswith("zh") else "en"
 
 
-def store_options(store_id: str) -> dict:
+def _options(store: Store | None) -> dict:
     """The language and time zone a store's receipts are printed in."""
-    store = Store.get_or_none(Store.id == store_id)
     locale = store.effective_locale if store else STORE_DEFAULTS["locale"]
     timezone = store.effective_timezone if store else STORE_DEFAULTS["timezone"]
     return {"language": receipt_language(locale), "timezone": timezone}
 
 
+def receipt_of(record: dict, *, language: str | None = None, timezone: str | None = None) -> paper.Receipt:
+    """The receipt of a sale or refund record (`sales.get_record`), in the store's language
+    and time zone unless `language`/`timezone` say otherwise (`.language` says which)."""
+    store = Store.get_or_none(Store.id == record.get("store_id", ""))
+    defaults = _options(store)
+    build = sale_receipt if record["kind"] == "sale" else refund_receipt
+    return build(record, language=language or defaults["language"], timezone=timezone or defaults["timezone"],
+                 store=store)
+
+
+def render_receipt(receipt: paper.Receipt, *, paper_width_mm: int = 80):
+    """A receipt laid out as its till reprints it (`.text`, `.png()`)."""
+    return ReceiptRenderer(paper_width_mm=paper_width_mm).receipt(receipt, reprint=True)
+
+
 def render(record_uuid: str, *, language: str | None = None, timezone: str | None = None, paper_width_mm: int = 80):
     """The laid-out receipt of a stored sale or refund (`.text`, `.png()`), in the store's
     language and time zone unless `language`/`timezone` say otherwise."""
-    record = get_record(record_uuid)
-    defaults = store_options(record.get("store_id", ""))
-    language, timezone = language or defaults["language"], timezone or defaults["timezone"]
-    build = sale_receipt if record["kind"] == "sale" else refund_receipt
-    receipt = build(record, language=language, timezone=timezone)
-    return ReceiptRenderer(paper_width_mm=paper_width_mm).receipt(receipt, reprint=True)
+    receipt = receipt_of(get_record(record_uuid), language=language, timezone=timezone)
+    return render_receipt(receipt, paper_width_mm=paper_width_mm)

@@ -43,8 +43,9 @@ def search():
 def sale(record_uuid):
     record = sales.get_record(record_uuid)
     language = request.args.get("language") if request.args.get("language") in ("zh-CN", "en") else None
-    language = language or receipts.store_options(record.get("store_id", ""))["language"]
-    rendered = receipts.render(record_uuid, language=language)
+    # the record read once, the store once: the receipt says the language it took
+    receipt = receipts.receipt_of(record, language=language)
+    rendered = receipts.render_receipt(receipt)
     refunds = sales.refunds_of(record_uuid) if record["kind"] == "sale" else []
     return render_template("console/sale.html", active="sales", record=record, receipt_text=rendered.text,
-                           refunds=refunds, language=language)
+                           refunds=refunds, language=receipt.language)

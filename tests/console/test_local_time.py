@@ -223,3 +223,16 @@ def test_the_migration_moves_facts_bucketed_in_utc_to_each_stores_local_time(db)
     assert buckets(SaleFact, "uuid", sold["uuid"]) == ("2026-12-04", 23)
     assert buckets(SaleLineFact, "sale_uuid", sold["uuid"]) == ("2026-12-04", 23)
     assert buckets(PaymentFact, "record_uuid", sold["uuid"]) == ("2026-12-04", 23)
+
+
+def test_the_console_sale_page_shows_the_receipt_in_the_stores_language_or_the_one_asked(office):
+    office.admin("POST", "/api/v1/stores", {"id": "ber", "name": "Berlin"}, expect=201)
+    office.admin("PATCH", "/api/v1/stores/ber", {"timezone": "Europe/Berlin", "locale": "en"})
+    sold = sale("ber", "2026-12-05T15:30:00Z")
+    ingest(office.ctx.db, sold)
+    client, _csrf = office.user_client("viewer")
+    page = client.get(f"/console/sales/{sold['uuid']}").get_data(as_text=True)
+    assert "Thank you" in page and "2026-12-05 16:30" in page
+    assert "format=png&language=en" in page  # the image link in the language shown
+    asked = client.get(f"/console/sales/{sold['uuid']}?language=zh-CN").get_data(as_text=True)
+    assert "谢谢惠顾" in asked and "format=png&language=zh-CN" in asked
