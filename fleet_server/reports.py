@@ -247,9 +247,10 @@ def chart_series(report: dict, value: str = "total", limit: int = 40) -> dict:
     return {"labels": labels, "values": values}
 
 
-def today_by_hour(store: str | None = None) -> dict:
-    """Today's takings per local hour (each store's own), every hour present (the console's chart)."""
-    report = run("hour", store=store)
+def today_by_hour(store: str | None = None, *, report: dict | None = None) -> dict:
+    """Today's takings per local hour (each store's own), every hour present (the console's chart).
+    `report`: today's hour report (`run("hour", store=store)`) when the caller has run it already."""
+    report = report or run("hour", store=store)
     by_hour = {row["hour"]: row for row in report["rows"]}
     labels = [f"{h:02d}:00" for h in range(24)]
     return {"day": report["from"], "labels": labels,

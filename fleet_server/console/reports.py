@@ -36,7 +36,9 @@ def report_page():
         chart = reports.chart_series(result, CHART_VALUE.get(name, "total"))
     except FleetError as exc:
         error = exc.message
-    today = reports.today_by_hour(args["store"]) if not error else None
+    # the page's default report (by hour, today) is the chart of today: run it once
+    same = name == "hour" and not args["date_from"] and not args["date_to"]
+    today = reports.today_by_hour(args["store"], report=result if same else None) if not error else None
     return render_template("console/reports.html", active="reports", name=name, names=reports.REPORTS,
                            result=result, chart=chart, today=today, error=error, args=args, page_rows=PAGE_ROWS,
                            stores=list(Store.select().order_by(Store.id)),
