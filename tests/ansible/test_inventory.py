@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import secrets
 import subprocess
 
 import pytest
 
-from tests.sync.conftest import ADMIN_TOKEN, MOSQUITTO, Broker, HeadOffice
+from tests.sync.conftest import ADMIN_TOKEN, broker_factory, fleet_factory  # noqa: F401 (fixtures)
 
 from .conftest import ANSIBLE_DIR, BIN, ansible_env, require_ansible
 
@@ -27,32 +25,25 @@ def load_script():
 
 
 @pytest.fixture
-def head_office(tmp_path):
-    if not os.path.exists(MOSQUITTO):
-        pytest.fail("mosquitto is missing: apt-get install mosquitto (scripts/setup.sh)")
-    broker = Broker(tmp_path / "broker", secrets.token_urlsafe(16))
-    broker.start()
-    office = HeadOffice(tmp_path / "fleet", broker, broker.server_password)
-    try:
-        office.start()
-        for store in ("sh-001", "sh-002", "bj-001"):
-            office.add_store(store)
-            office.token(store, "till-1")
-        office.token("sh-001", "till-2")
-        office.token("bj-001", "till-2")
-        office.call("POST", "/api/stores/bj-001/devices/till-2/revoke")
-        # what the tills reported in their status (as the sync agent's heartbeat does)
-        from fleet_server.models import Device
+def head_office(fleet_factory):
+    """Head office and its broker (tests/sync's factories start and stop them)."""
+    office = fleet_factory()
+    office.start()
+    for store in ("sh-001", "sh-002", "bj-001"):
+        office.add_store(store)
+        office.token(store, "till-1")
+    office.token("sh-001", "till-2")
+    office.token("bj-001", "till-2")
+    office.call("POST", "/api/stores/bj-001/devices/till-2/revoke")
+    # what the tills reported in their status (as the sync agent's heartbeat does)
+    from fleet_server.models import Device
 
-        with office.ctx.db.connection_context():
-            for store, device, version in (("sh-001", "till-1", "0.2.0"), ("sh-001", "till-2", "0.1.0"),
-                                           ("sh-002", "till-1", "0.2.0")):
-                Device.update(last_status=json.dumps({"software_version": version})).where(
-                    (Device.store == store) & (Device.device_id == device)).execute()
-        yield office
-    finally:
-        office.stop()
-        broker.stop()
+    with office.ctx.db.connection_context():
+        for store, device, version in (("sh-001", "till-1", "0.2.0"), ("sh-001", "till-2", "0.1.0"),
+                                       ("sh-002", "till-1", "0.2.0")):
+            Device.update(last_status=json.dumps({"software_version": version})).where(
+                (Device.store == store) & (Device.device_id == device)).execute()
+    return office
 
 
 def inventory_env(office, **extra):
