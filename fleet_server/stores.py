@@ -250,17 +250,25 @@ def qr_svg(text: str) -> str:
 
 # -- the fleet at a glance, and alerts ------------------------------------------------------------
 
-def fleet_summary() -> dict:
-    devices = list(Device.select().where(Device.state == "active"))
+def active_devices() -> list[Device]:
+    """Every active device, by store and device id (what the summary and the alerts look at)."""
+    return list(Device.select().where(Device.state == "active").order_by(Device.store, Device.device_id))
+
+
+def fleet_summary(devices: list[Device] | None = None) -> dict:
+    """`devices`: active_devices(), when the caller has read them already."""
+    devices = active_devices() if devices is None else devices
     now = utcnow()
     return {"stores": Store.select().count(), "devices_active": len(devices),
             "devices_online": sum(device_online(d, now) for d in devices),
             "backlog": sum(d.outbox_backlog or 0 for d in devices)}
 
 
-def alerts(config: FleetConfig | None = None, *, now: datetime | None = None) -> list[dict]:
+def alerts(config: FleetConfig | None = None, *, now: datetime | None = None,
+           devices: list[Device] | None = None) -> list[dict]:
     """Stores offline longer than [console] offline_alert_minutes (all their active devices
-    silent), and devices whose outbox backlog is over backlog_alert_records and still rising."""
+    silent), and devices whose outbox backlog is over backlog_alert_records and still rising.
+    `devices`: active_devices(), when the caller has read them already."""
     if config is None:
         from flask import current_app
 
@@ -270,7 +278,7 @@ def alerts(config: FleetConfig | None = None, *, now: datetime | None = None) ->
     offline_after = timedelta(minutes=settings.offline_alert_minutes)
     found = []
     by_store: dict[str, list[Device]] = {}
-    for device in Device.select().where(Device.state == "active").order_by(Device.store, Device.device_id):
+    for device in active_devices() if devices is None else devices:
         by_store.setdefault(device.store_id, []).append(device)
     for store_id, devices in by_store.items():
         if not any(device_online(d, now) for d in devices):

@@ -14,6 +14,7 @@ bp = Blueprint("console_dashboard", __name__, url_prefix="/console")
 def dashboard():
     from .. import stores
 
-    summary = stores.fleet_summary()
-    alerts = stores.alerts() if summary is not None else []
+    devices = stores.active_devices()  # read once for both
+    summary = stores.fleet_summary(devices)
+    alerts = stores.alerts(devices=devices)
     return render_template("console/dashboard.html", active="dashboard", summary=summary, alerts=alerts)
