@@ -12,8 +12,8 @@ and prints:
   whole range
 - the time to move one store's rows to a new time zone's local days and hours
 - console page load times: HTTP GET of the reports, sales, catalog, dashboard, stores (each
-  store with 2 tills), users, API tokens and audit pages through a real HTTP server with a
-  logged-in session (median of 5)
+  store with 2 tills), users, API tokens and audit pages through the server `fleetpos fleet
+  serve` runs (waitress, fleet_server/runner.py) with a logged-in session (median of 5)
 """
 
 from __future__ import annotations
@@ -193,23 +193,22 @@ def main() -> None:
 
     logging.basicConfig(level=logging.WARNING)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # clean up PostgreSQL
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
-    from werkzeug.serving import make_server
-
     from fleet_server import reports, users
     from fleet_server.app import create_app, open_fleet
     from fleet_server.config import load_fleet_config
     from fleet_server.models import Device, Store, utcnow
+    from fleet_server.runner import http_server, run_http_server
     from tests.sync.conftest import PostgresCluster, free_port
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-console-"))
     cluster = PostgresCluster()
     cluster.start(durable=True)
-    server = None
+    stop_http = threading.Event()
     try:
         url = cluster.create_database("bench_console")
+        port = free_port()
         config = load_fleet_config(environ={}, overrides={
-            "server": {"data_dir": str(workdir)}, "database": {"url": url},
+            "server": {"data_dir": str(workdir), "host": "127.0.0.1", "port": port}, "database": {"url": url},
             "console": {"password_hash_cost": 12, "secure_cookies": False}})
         ctx = open_fleet(config)
         database = ctx.db
@@ -270,10 +269,9 @@ def main() -> None:
             print(f"\nstore time zone change: rebucket one store's {store_lines:,} lines, sales and payments "
                   f"(median of 3): {statistics.median(samples) * 1000:.0f} ms", flush=True)
 
-        app = create_app(ctx=ctx)
-        port = free_port()
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = http_server(config, create_app(ctx=ctx))
+        http_thread = threading.Thread(target=run_http_server, args=(server, stop_http), daemon=True)
+        http_thread.start()
         base = f"http://127.0.0.1:{port}"
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -301,8 +299,8 @@ def main() -> None:
                 assert response.status == 200 and b"<html" in body
             ms = timed(get)
             print(f"  {path:60s} {ms:8.1f} ms", flush=True)
-        server.shutdown()
-        server = None
+        stop_http.set()
+        http_thread.join(10)
         print("\ningest: sale records (3 lines) stored per second, 10 transactions of 500, no broker:")
         for label, ingest_url in (("SQLite", f"sqlite:///{workdir / 'ingest.sqlite3'}"),
                                   ("PostgreSQL", cluster.create_database("bench_ingest"))):
@@ -315,8 +313,7 @@ def main() -> None:
         print(f"\nday/store/hour report over {count:,} lines: {target:.1f} ms "
               f"({'meets' if target < 500 else 'MISSES'} the 500 ms target)")
     finally:
-        if server:
-            server.shutdown()
+        stop_http.set()
         cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
