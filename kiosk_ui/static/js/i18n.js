@@ -53,6 +53,16 @@ export function qty(milli, unit) {
   return unit === "kg" ? `${weightFormat.format(milli / 1000)} ${t("unit.kg")}` : countFormat.format(milli / 1000);
 }
 
+// A quantity as the cashier types it, grams of a kg product or pieces, and in thousandths
+// (qty_milli) as the till keeps it.
+export function toMilli(unit, typed) {
+  return unit === "kg" ? typed : typed * 1000;
+}
+
+export function fromMilli(unit, milli) {
+  return unit === "kg" ? milli : milli / 1000;
+}
+
 export function percent(bp) {
   return percentFormat.format(bp / 10000);
 }

@@ -1,7 +1,7 @@
 // Returns: find the original sale by scanning the receipt's code (its QR code carries the
 // sale's id, a Code 128 its number) or from today's receipts, pick the lines and how many
 // come back, the refund method and a reason; the till checks it all again and pays out.
-import { count, dateTime, money, qty, t } from "./i18n.js";
+import { count, dateTime, fromMilli, money, qty, t, toMilli } from "./i18n.js";
 import { ApiError, api, errorText } from "./api.js";
 import { h, showError, toast, withOverride } from "./ui.js";
 import { initChrome } from "./chrome.js";
@@ -63,14 +63,6 @@ function show({ sale, lines }) {
   scan.focus(); // the next scan may be another receipt; quantities are tapped (+/−) or typed in their field
 }
 
-function unitQty(line, milli) {
-  return line.unit === "kg" ? milli : milli / 1000;
-}
-
-function toMilli(line, value) {
-  return line.unit === "kg" ? value : value * 1000;
-}
-
 // The till's rule: a share of what was paid for the line; the last units take what is left.
 function lineAmount(line, milli) {
   if (!milli) return 0;
@@ -81,7 +73,7 @@ function lineAmount(line, milli) {
 function problemOf(line, text) {
   if (text === "") return null;
   if (!/^\d{1,9}$/.test(text)) return t(line.unit === "kg" ? "input.invalid_grams" : "input.invalid_count");
-  const milli = toMilli(line, Number(text));
+  const milli = toMilli(line.unit, Number(text));
   if (milli > line.remaining_qty_milli) {
     return t("refund.too_many", { left: qty(line.remaining_qty_milli, line.unit), sold: qty(line.qty_milli, line.unit),
                                   refunded: qty(line.refunded_qty_milli, line.unit) });
@@ -97,7 +89,7 @@ function renderLines() {
     const done = line.remaining_qty_milli === 0;
     const input = h("input", { type: "text", inputmode: "numeric", class: "count-input", "data-qty": line.line_id,
                                 "aria-label": t("refund.qty_of", { name: line.name }), placeholder: "0", disabled: done,
-                                value: state.picked.has(line.line_id) ? String(unitQty(line, state.picked.get(line.line_id))) : "" });
+                                value: state.picked.has(line.line_id) ? String(fromMilli(line.unit, state.picked.get(line.line_id))) : "" });
     const step = (delta) => h("button", { type: "button", class: "btn small", tabindex: "-1", disabled: done,
                                           "data-step": delta, "data-line": line.line_id }, delta > 0 ? "+" : "−");
     return h("tr", { "data-line": line.line_id, class: done ? "refunded" : "" },
@@ -130,7 +122,7 @@ function readPicks() {
     $("r-lines").querySelector(`[data-problem="${line.line_id}"]`).textContent = problem ?? "";
     input.classList.toggle("invalid", Boolean(problem));
     if (problem) ok = false;
-    else if (text && Number(text) > 0) state.picked.set(line.line_id, toMilli(line, Number(text)));
+    else if (text && Number(text) > 0) state.picked.set(line.line_id, toMilli(line.unit, Number(text)));
   }
   return ok;
 }
@@ -148,7 +140,7 @@ function stepLine(lineId, delta) {
   const input = $("r-lines").querySelector(`[data-qty="${lineId}"]`);
   const unit = line.unit === "kg" ? line.remaining_qty_milli : 1;  // a weighed line comes back whole
   const current = /^\d+$/.test(input.value.trim()) ? Number(input.value.trim()) : 0;
-  const max = unitQty(line, line.remaining_qty_milli);
+  const max = fromMilli(line.unit, line.remaining_qty_milli);
   input.value = String(Math.max(0, Math.min(max, current + delta * unit)));
   updateTotal();
 }
@@ -232,7 +224,7 @@ function drawGoods() {
   const rows = state.goods.map((line, index) => h("tr", { "data-goods": index },
     h("td", {}, line.product.name),
     h("td", { class: "qty-cell" }, h("input", { class: "count-input", inputmode: "numeric", "data-goods-qty": index,
-      value: line.qty_milli === null ? "" : String(line.product.unit === "kg" ? line.qty_milli : line.qty_milli / 1000),
+      value: line.qty_milli === null ? "" : String(fromMilli(line.product.unit, line.qty_milli)),
       placeholder: line.product.unit === "kg" ? t("refund.in_grams") : "1", "aria-label": t("refund.qty_of", { name: line.product.name }) })),
     h("td", { class: "num" }, money(goodsAmount(line))),
     h("td", {}, h("button", { type: "button", class: "btn small", "data-remove-goods": index, "aria-label": t("sale.remove") }, "×"))));
@@ -249,7 +241,7 @@ async function refundWithoutReceipt() {
       $("nr-error").textContent = t(line.product.unit === "kg" ? "input.invalid_grams" : "input.invalid_count");
       return;
     }
-    line.qty_milli = line.product.unit === "kg" ? Number(text) : Number(text) * 1000;
+    line.qty_milli = toMilli(line.product.unit, Number(text));
   }
   const reason = $("nr-reason").value.trim();
   if (!reason) {
@@ -347,7 +339,7 @@ main.addEventListener("input", (event) => {
   if (goods !== undefined) {
     const line = state.goods[Number(goods)];
     const text = event.target.value.trim();
-    line.qty_milli = /^\d{1,9}$/.test(text) ? (line.product.unit === "kg" ? Number(text) : Number(text) * 1000) : 0;
+    line.qty_milli = /^\d{1,9}$/.test(text) ? toMilli(line.product.unit, Number(text)) : 0;
     $("nr-total").textContent = money(state.goods.reduce((sum, l) => sum + goodsAmount(l), 0));
   }
 });

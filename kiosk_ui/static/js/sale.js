@@ -3,7 +3,7 @@
 // due and the cash drawer. The sale lives in the till's database;
 // this page shows it and asks the API to change it, so a reload resumes exactly.
 import { boot } from "./boot.js";
-import { count, dateTime, money, percent, plainAmount, parseMoney, qty, t } from "./i18n.js";
+import { count, dateTime, fromMilli, money, percent, plainAmount, parseMoney, qty, t, toMilli } from "./i18n.js";
 import { ApiError, PAGE_ID, api, errorText } from "./api.js";
 import {
   askDiscount, askForm, askNumber, askReason, confirmBox, dialogOpen, h, keypad, openDialog, pickFrom, showError, toast,
@@ -367,10 +367,10 @@ async function editQty() {
   if (!line || mode() !== "cart") return;
   const kg = line.unit === "kg";
   const value = await askNumber({ title: t(kg ? "sale.weight_title" : "sale.qty_title", { name: line.name }),
-                                  kind: kg ? "grams" : "count", initial: kg ? line.qty_milli : line.qty_milli / 1000 });
+                                  kind: kg ? "grams" : "count", initial: fromMilli(line.unit, line.qty_milli) });
   if (value === null) return;
   change((uuid, override) => api("PATCH", `/api/sales/${uuid}/lines/${line.id}`,
-                                 { qty_milli: kg ? value : value * 1000, override }));
+                                 { qty_milli: toMilli(line.unit, value), override }));
 }
 
 async function editPrice() {

@@ -1,7 +1,7 @@
 // The manager's stock tab: look a product up and adjust its stock or low-stock level,
 // receive goods, count a stock take by scanning, and the low-stock list. One scan field
 // serves every view (a scan looks up, adds to the delivery, or counts one piece).
-import { money, parseMoney, qty, t } from "./i18n.js";
+import { fromMilli, money, parseMoney, qty, t, toMilli } from "./i18n.js";
 import { ApiError, api, errorText } from "./api.js";
 import { askForm, askNumber, confirmBox, h, pickFrom, toast, withOverride } from "./ui.js";
 
@@ -9,9 +9,6 @@ const $ = (id) => document.getElementById(id);
 const VIEWS = ["lookup", "receipt", "take", "low"];
 const state = { view: "lookup", product: null, delivery: new Map(), take: null };
 
-// quantities in the product's own unit: pieces, or grams of a kg product
-const toMilli = (product, value) => (product.unit === "kg" ? value : value * 1000);
-const fromMilli = (product, milli) => (product.unit === "kg" ? milli : milli / 1000);
 
 function fail(error) {
   $("stock-error").textContent = errorText(error);
@@ -70,7 +67,7 @@ async function adjust() {
   if (!values) return;
   try {
     const done = await withOverride((override) => api("POST", "/api/stock/adjustments", {
-      product_id: product.id, delta_milli: toMilli(product, Number(values.delta)), reason: values.reason, override }));
+      product_id: product.id, delta_milli: toMilli(product.unit, Number(values.delta)), reason: values.reason, override }));
     if (!done) return;
     toast(t("stock.adjusted", { name: product.name, qty: qty(done.stock.on_hand_milli, product.unit) }), "ok");
     await drawProduct();
@@ -86,7 +83,7 @@ async function threshold() {
   if (value === null) return;
   try {
     if (await withOverride((override) => api("PUT", `/api/stock/${product.id}/threshold`,
-                                             { low_stock_milli: toMilli(product, value), override }))) {
+                                             { low_stock_milli: toMilli(product.unit, value), override }))) {
       await drawProduct();
     }
   } catch (error) {
@@ -152,7 +149,7 @@ async function receive() {
       $("stock-error").textContent = t("input.invalid_money");
       return;
     }
-    lines.push({ product_id: line.product.id, qty_milli: toMilli(line.product, Number(qtyText)),
+    lines.push({ product_id: line.product.id, qty_milli: toMilli(line.product.unit, Number(qtyText)),
                  ...(cost === null ? {} : { cost_price: cost }) });
   }
   try {
@@ -222,11 +219,11 @@ async function countScan(text) {
 async function setCount(line) {
   const value = await askNumber({ title: t("stock.count_title", { name: line.name }), message: unitHint(line),
                                   kind: line.unit === "kg" ? "grams" : "count", min: 0,
-                                  initial: fromMilli(line, line.counted_milli) });
+                                  initial: fromMilli(line.unit, line.counted_milli) });
   if (value === null) return;
   try {
     await api("POST", `/api/stock/takes/${state.take.uuid}/counts`,
-              { product_id: line.product_id, qty_milli: toMilli(line, value), mode: "set" });
+              { product_id: line.product_id, qty_milli: toMilli(line.unit, value), mode: "set" });
     await loadTake();
   } catch (error) {
     fail(error);
