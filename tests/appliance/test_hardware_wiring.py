@@ -57,6 +57,34 @@ def test_a_bad_scan_beeps_and_changes_nothing(rig):
     assert not sales.lines_of(sales.current_sale(till))
 
 
+def test_with_drawer_must_close_a_scan_waits_for_the_drawer_before_the_next_sale(tmp_path, clock):
+    till = open_till(make_config(tmp_path, hardware=SIMULATED, kiosk={"drawer_must_close": True}), clock=clock)
+    seed(till)
+    wired = create_app(ctx=till, extensions=[hardware.init_app]).extensions["fleetpos.hardware"]
+    try:
+        devices = wired.devices
+        cashier = login(till, "1001")
+        shifts.open_shift(till, cashier, 0)
+        devices.drawer.close()
+        devices.scanner.feed(COLA)
+        sale = sales.current_sale(till)
+        devices.drawer.open()
+        devices.scanner.feed(CHIPS)  # the sale already open goes on
+        assert [line.sku for line in sales.lines_of(sale)] == ["COLA", "CHIPS"]
+        payments.add_payment(till, cashier, sale.uuid, "cash", sales.get_sale(till, sale.uuid).total)
+        rejected = []
+        till.events.subscribe("scan.rejected", lambda name, payload: rejected.append(payload["error"]))
+        devices.scanner.feed(MILK)  # no sale open and the drawer open: the next one waits
+        assert rejected == ["drawer_open"] and devices.buzzer.beeps[-1] == "error"
+        assert sales.current_sale(till) is None
+        devices.drawer.close()
+        devices.scanner.feed(COLA)  # (not MILK again: the scanner drops a repeated read)
+        assert [line.sku for line in sales.lines_of(sales.current_sale(till))] == ["COLA"]
+    finally:
+        wired.stop()
+        till.db.close()
+
+
 def test_printer_unplugged_mid_job_queues_and_prints_exactly_once(rig):
     till, _app, wired, devices = rig
     cashier = login(till, "1001")
