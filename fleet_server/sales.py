@@ -100,21 +100,35 @@ class _Rows:
 
 
 _INT_LIMITS = {IntegerField: 2 ** 31, BigIntegerField: 2 ** 63}
+#: per model, per column: (nullable, a text column's length, an integer column's limit);
+#: worked out once, not for every value of every row at ingest
+_COLUMN_CHECKS: dict = {}
+
+
+def _column_checks(model) -> dict[str, tuple[bool, int | None, int | None]]:
+    checks = _COLUMN_CHECKS.get(model)
+    if checks is None:
+        checks = _COLUMN_CHECKS[model] = {
+            name: (field.null, field.max_length if isinstance(field, CharField) else None,
+                   _INT_LIMITS.get(type(field)))
+            for name, field in model._meta.fields.items()}
+    return checks
 
 
 def _clean(model, row: dict) -> dict:
     """A row that the database will take: a figure that is not a whole number in range
     refuses the record (ValueError: it is logged and left out of the reports, never
     allowed to fail the ingest transaction), text is cut to its column's length."""
+    checks = _column_checks(model)
     for key, value in row.items():
-        field = model._meta.fields[key]
+        null, length, limit = checks[key]
         if value is None:
-            if not field.null:
+            if not null:
                 raise ValueError(f"{key} is missing")
-        elif isinstance(field, CharField):
-            row[key] = (value if isinstance(value, str) else str(value))[:field.max_length]
-        elif type(field) in _INT_LIMITS:
-            if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= _INT_LIMITS[type(field)]:
+        elif length is not None:
+            row[key] = (value if isinstance(value, str) else str(value))[:length]
+        elif limit is not None:
+            if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= limit:
                 raise ValueError(f"{key} must be a whole number in range, not {value!r}")
     return row
 
