@@ -39,6 +39,23 @@ def record(action: str, target: str, before=None, after=None, *, actor: str | No
                              remote_addr=remote)
 
 
+def entries_query(*, action=None, actor=None, target=None, since=None, until=None):
+    """The audit log, newest first: `action` and `actor` exactly, `target` as a prefix,
+    `since` (inclusive) and `until` (exclusive) naive UTC times."""
+    query = AuditEntry.select().order_by(AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if target:
+        query = query.where(AuditEntry.target.startswith(target))
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    return query
+
+
 def entry_view(entry: AuditEntry) -> dict:
     from fleetpos.messages import utc_iso
 

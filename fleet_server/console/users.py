@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, redirect, render_template, request
 
 from .. import audit, users
-from ..api.v1.users import audit_query
 from ..auth import current_user, require
 from ..errors import FleetError, Forbidden
 from ..models import ApiToken, User
@@ -149,7 +148,7 @@ def audit_log():
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    query = audit_query(**filters)
+    query = audit.entries_query(**filters)
     total = query.count()
     entries = [audit.entry_view(e) for e in query.paginate(page, AUDIT_PAGE)]
     pages = max(1, -(-total // AUDIT_PAGE))

@@ -102,25 +102,10 @@ def _time_arg(name: str) -> datetime | None:
     return moment
 
 
-def audit_query(*, action=None, actor=None, target=None, since=None, until=None):
-    query = AuditEntry.select().order_by(AuditEntry.id.desc())
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    if target:
-        query = query.where(AuditEntry.target.startswith(target))
-    if since:
-        query = query.where(AuditEntry.at >= since)
-    if until:
-        query = query.where(AuditEntry.at < until)
-    return query
-
-
 @bp.get("/audit")
 @require("audit.read")
 def list_audit():
-    query = audit_query(action=text_arg("action", 64), actor=text_arg("actor", 140), target=text_arg("target", 300),
+    query = audit.entries_query(action=text_arg("action", 64), actor=text_arg("actor", 140), target=text_arg("target", 300),
                         since=_time_arg("since"), until=_time_arg("until"))
     return paginate(query, audit.entry_view)
 
