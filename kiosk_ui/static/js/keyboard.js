@@ -11,7 +11,7 @@
 // data-keyboard="on": a member's card number may have letters). A field opts out with
 // data-keyboard="off".
 import { t } from "./i18n.js";
-import { toast } from "./ui.js";
+import { h, toast } from "./ui.js";
 
 const SETTING_KEY = "fleetpos.keyboard";
 const TEXT_TYPES = new Set(["text", "search", "password", "tel", "url"]);
@@ -62,29 +62,14 @@ let target = null; // the field the keyboard was opened for
 let shifted = false;
 
 function build() {
-  const root = document.createElement("div");
-  root.className = "osk";
-  root.id = "osk";
-  root.setAttribute("role", "group");
-  root.setAttribute("aria-label", t("keyboard.title"));
-  for (const row of ROWS) {
-    const line = document.createElement("div");
-    line.className = "osk-row";
-    for (const key of row) {
+  const root = h("div", { class: "osk", id: "osk", role: "group", "aria-label": t("keyboard.title") },
+    ROWS.map((row) => h("div", { class: "osk-row" }, row.map((key) => {
       const spec = SPECIAL[key] ?? {};
-      const button = document.createElement("button");
-      button.type = "button";
-      button.tabIndex = -1;
-      button.className = "osk-key";
-      button.dataset.key = key;
-      button.style.flexGrow = String(spec.wide ?? 1);
-      button.textContent = spec.text ? t(spec.text) : spec.label ?? key;
-      if (spec.aria) button.setAttribute("aria-label", t(spec.aria));
-      if (key === "Shift") button.setAttribute("aria-pressed", "false");
-      line.append(button);
-    }
-    root.append(line);
-  }
+      return h("button", { type: "button", tabindex: "-1", class: "osk-key", dataset: { key },
+                           style: `flex-grow: ${spec.wide ?? 1}`, "aria-label": spec.aria && t(spec.aria),
+                           "aria-pressed": key === "Shift" ? "false" : null },
+               spec.text ? t(spec.text) : spec.label ?? key);
+    }))));
   // the keys never take the focus from the field they type into
   root.addEventListener("mousedown", (event) => event.preventDefault());
   root.addEventListener("click", (event) => {
