@@ -342,7 +342,9 @@ def main(argv=None) -> None:
     fleet_command("init", cmd_fleet_init, "create the database and signing key; write the broker's files")
     q = fleet_command("user-add", cmd_fleet_user_add, "create a console user (e.g. the first admin)")
     q.add_argument("username")
-    q.add_argument("--role", default="admin", choices=("admin", "catalog_manager", "store_ops", "viewer"))
+    from fleet_server.permissions import ROLES  # the one table of roles (standard library only)
+
+    q.add_argument("--role", default="admin", choices=list(ROLES))
     q.add_argument("--display-name", help="the name the console shows")
     q.add_argument("--password-stdin", action="store_true", help="read the password from stdin (scripts)")
     q = fleet_command("broker-config", cmd_fleet_broker_config, "write a mosquitto.conf for head office's broker")
