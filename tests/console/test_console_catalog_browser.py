@@ -21,6 +21,16 @@ def _xlsx(rows) -> bytes:
     return out.getvalue()
 
 
+def _upload_catalog(page, office, path, chips_price: str) -> None:
+    """The catalog page's upload of a products .xlsx (COLA at 3.00, CHIPS at `chips_price`)."""
+    path.write_bytes(_xlsx([["sku", "name", "price", "tax_class", "category", "barcodes", "cost_price"],
+                            ["COLA", "可口可乐 330ml", "3.00", "standard", "drinks", COLA, "1.80"],
+                            ["CHIPS", "乐事薯片 70g", chips_price, "standard", "snacks", CHIPS, "4.10"]]))
+    page.goto(f"{office.url}/console/catalog")
+    page.set_input_files("input[name=file]", str(path))
+    page.click("#upload")
+
+
 def test_import_price_change_sale_chart_and_receipt(console_page, live_office, till_factory, tmp_path):
     office, page = live_office, console_page
     office.call("POST", "/api/v1/stores", {"id": "s1", "name": "徐汇店", "group": "north"}, expect=201)
@@ -36,26 +46,14 @@ def test_import_price_change_sale_chart_and_receipt(console_page, live_office, t
     till.start_agent()
 
     # 1. import the catalog from a spreadsheet: a bad row first, then the fixed file
-    broken = tmp_path / "catalog-broken.xlsx"
-    broken.write_bytes(_xlsx([["sku", "name", "price", "tax_class", "category", "barcodes", "cost_price"],
-                              ["COLA", "可口可乐 330ml", "3.00", "standard", "drinks", COLA, "1.80"],
-                              ["CHIPS", "乐事薯片 70g", "7.5x", "standard", "snacks", CHIPS, "4.10"]]))
-    page.goto(f"{office.url}/console/catalog")
-    page.set_input_files("input[name=file]", str(broken))
-    page.click("#upload")
+    _upload_catalog(page, office, tmp_path / "catalog-broken.xlsx", "7.5x")
     page.wait_for_selector("#errors")
     assert page.inner_text("#bad-rows") == "1"
     assert "not an amount" in page.inner_text("#errors")
     assert page.query_selector("#publish") is None  # nothing to publish while the file has a bad row
     shot(page, "import-errors", docs=True)
 
-    good = tmp_path / "catalog.xlsx"
-    good.write_bytes(_xlsx([["sku", "name", "price", "tax_class", "category", "barcodes", "cost_price"],
-                            ["COLA", "可口可乐 330ml", "3.00", "standard", "drinks", COLA, "1.80"],
-                            ["CHIPS", "乐事薯片 70g", "7.50", "standard", "snacks", CHIPS, "4.10"]]))
-    page.goto(f"{office.url}/console/catalog")
-    page.set_input_files("input[name=file]", str(good))
-    page.click("#upload")
+    _upload_catalog(page, office, tmp_path / "catalog.xlsx", "7.50")
     page.wait_for_selector(".preview-store[data-store='s1']")
     assert "new product" in page.inner_text(".preview-store[data-store='s1']")
     shot(page, "import-preview")
