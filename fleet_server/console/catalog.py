@@ -61,9 +61,7 @@ def products():
     total = query.count()
     page = _page()
     rows = list(query.paginate(page, PAGE))
-    overrides = {}
-    for o in catalog.price_overrides():
-        overrides.setdefault(o["sku"], []).append(o)
+    overrides = catalog.overrides_by_sku(p.sku for p in rows)  # this page's products only
     recent = list(CatalogImport.select().order_by(CatalogImport.id.desc()).limit(10))
     return render_template("console/catalog.html", active="catalog", products=rows, overrides=overrides, q=q,
                            page=page, total=total, per_page=PAGE, imports=[imports.import_view(b) for b in recent],

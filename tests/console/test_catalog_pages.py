@@ -174,3 +174,21 @@ def test_product_search_and_unknown_products_or_stores_answer_alike_in_the_conso
     assert office.admin("GET", "/api/v1/catalog/products/NOPE", expect=404).get_json()["error"] == "product_not_found"
     assert 'data-code="store_not_found"' in client.get("/console/stores/nowhere/cashiers").get_data(as_text=True)
     assert office.admin("GET", "/api/v1/stores/nowhere/cashiers", expect=404).get_json()["error"] == "store_not_found"
+
+
+def test_the_catalog_page_shows_each_products_group_and_store_prices_and_the_audit_has_them_before(office):
+    from .test_catalog_import import upload
+
+    seed(office)
+    upload(office, xlsx([HEADER, ["COLA", "Cola", "3.00", "standard", "", "", "", ""],
+                         ["GUM", "Gum", "1.50", "standard", "", "", "", ""]]))
+    office.admin("POST", "/api/v1/catalog/imports/1/publish")
+    office.admin("POST", "/api/v1/catalog/prices", {"prices": [{"sku": "COLA", "group": "north", "price": 280}]})
+    office.admin("POST", "/api/v1/catalog/prices", {"prices": [{"sku": "COLA", "store": "s2", "price": 250}]})
+    client, _csrf = office.user_client("viewer")
+    page = client.get("/console/catalog").get_data(as_text=True)
+    assert "group north: 2.80" in page and "store s2: 2.50" in page
+    with office.ctx.db.connection_context():
+        entry = AuditEntry.select().where(AuditEntry.action == "catalog.prices").order_by(AuditEntry.id.desc()).get()
+    assert [(o["scope"], o["scope_id"], o["price"]) for o in json.loads(entry.before)["COLA"]["overrides"]] \
+        == [("group", "north", 280)]

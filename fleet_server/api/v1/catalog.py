@@ -91,7 +91,8 @@ def put_products():
 def post_prices():
     data = body()
     skus = [i.get("sku") for i in data.get("prices") or [] if isinstance(i, dict)]
-    before = {p.sku: {"price": p.price, "overrides": catalog.price_overrides(p.sku)}
+    overrides = catalog.overrides_by_sku(skus)
+    before = {p.sku: {"price": p.price, "overrides": overrides.get(p.sku, [])}
               for p in Product.select().where(Product.sku.in_(skus))}
     return _write("catalog.prices", f"prices:{','.join(map(str, skus))[:280]}", before, data.get("prices"),
                   lambda: catalog.set_prices(fleet().key, data))
