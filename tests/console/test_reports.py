@@ -2,6 +2,7 @@
 Mosquitto, on SQLite and PostgreSQL; stock on hand from the tills' stock moves; the
 report tables are filled again from the stored records by the backfill."""
 
+import io
 import json
 from zoneinfo import ZoneInfo
 
@@ -105,6 +106,15 @@ def test_reports_match_the_sales_sold_on_two_tills(fleet_factory, till_factory, 
     exported = office.client.get("/api/v1/reports/store?format=csv",
                                  headers={"Authorization": "Bearer " + office.config.server.admin_token})
     assert exported.status_code == 200 and "17.30" in exported.get_data(as_text=True)
+    workbook = office.client.get("/api/v1/reports/store?format=xlsx",
+                                 headers={"Authorization": "Bearer " + office.config.server.admin_token})
+    assert workbook.status_code == 200
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(workbook.data)).active
+    header = [cell.value for cell in sheet[2]]
+    takings = {row[0]: row[header.index("Takings")] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert takings["s1"] == 17.30 and takings["s2"] == 18.00  # figures as numbers Excel can add up
 
     # the refund's receipt as the till prints it, and the sale's as an image
     headers = {"Authorization": "Bearer " + office.config.server.admin_token}
