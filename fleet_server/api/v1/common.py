@@ -39,11 +39,15 @@ def page_args() -> tuple[int, int]:
     return _int_arg("page", 1, 1, 1_000_000), _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
 
 
-def paginate(query, serialize: Callable[[Any], dict]):
-    """One page of a peewee `query` (ordered by the caller) as the JSON response."""
+def paginate(query, serialize: Callable[[Any], dict] | None = None, *,
+             serialize_rows: Callable[[list], list[dict]] | None = None):
+    """One page of a peewee `query` (ordered by the caller) as the JSON response: each row
+    by `serialize`, or the page's rows at once by `serialize_rows` (which can then read what
+    they need in one query, not one per row)."""
     page, per_page = page_args()
     total = query.count()
-    items = [serialize(row) for row in query.paginate(page, per_page)]
+    rows = list(query.paginate(page, per_page))
+    items = serialize_rows(rows) if serialize_rows is not None else [serialize(row) for row in rows]
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 

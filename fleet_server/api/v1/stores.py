@@ -12,7 +12,7 @@ from fleetpos.messages import utc_iso
 from ... import enrollment, stores
 from ...auth import require
 from ..common import body, fleet
-from .common import (PAGE_PARAMETERS, only_fields, operation, page_args, page_of, paginate_list, path_param,
+from .common import (PAGE_PARAMETERS, only_fields, operation, page_of, paginate, paginate_list, path_param,
                      query_param, ref, text_arg)
 
 bp = Blueprint("api_v1_stores", __name__, url_prefix="/api/v1")
@@ -22,11 +22,7 @@ bp = Blueprint("api_v1_stores", __name__, url_prefix="/api/v1")
 @require("stores.read")
 def list_stores():
     query = stores.stores_query(region=text_arg("region", 64), group=text_arg("group", 64), search=text_arg("q", 64))
-    # paginate() by hand: the page's devices come in one query, not one per store
-    number, per_page = page_args()
-    total = query.count()
-    rows = list(query.paginate(number, per_page))
-    return jsonify({"items": stores.store_views(rows), "page": number, "per_page": per_page, "total": total})
+    return paginate(query, serialize_rows=stores.store_views)  # the page's devices in one query
 
 
 @bp.post("/stores")
