@@ -107,9 +107,10 @@ def check_csrf(principal: Principal) -> None:
                         code="csrf_failed")
 
 
-def authorize(permission: str | None):
-    """Authenticate this request and check `permission` (None: any signed-in caller).
-    Returns the principal, or a redirect response for a console page without a session."""
+def authorize(permissions: tuple[str, ...] = ()):
+    """Authenticate this request and check that the caller has every one of `permissions`
+    (none: any signed-in caller). Returns the principal, or a redirect response for a
+    console page without a session."""
     principal = g.get("fleet_principal", _UNSET)
     if principal is _UNSET:
         principal = _authenticate()  # a bad bearer token is a 401, not "anonymous"
@@ -120,26 +121,28 @@ def authorize(permission: str | None):
         target = request.full_path.rstrip("?") if request.method == "GET" else "/console/"
         return redirect(f"/console/login?next={quote(target)}")
     check_csrf(principal)
-    if permission is not None and not principal.can(permission):
-        raise Forbidden(f"your role ({principal.role}) does not allow this: it needs {permission}",
+    missing = [permission for permission in permissions if not principal.can(permission)]
+    if missing:
+        raise Forbidden(f"your role ({principal.role}) does not allow this: it needs {' and '.join(missing)}",
                         code="forbidden")
     return principal
 
 
-def require(permission: str | None):
-    """Decorator: the view runs only for a caller with `permission` (see permissions.py);
-    None: any signed-in caller."""
-    if permission is not None and permission not in PERMISSIONS:
-        raise KeyError(f"unknown permission {permission!r} (known: {', '.join(PERMISSIONS)})")
+def require(*permissions: str):
+    """Decorator: the view runs only for a caller with every one of `permissions` (see
+    permissions.py); with none, for any signed-in caller."""
+    for permission in permissions:
+        if permission not in PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r} (known: {', '.join(PERMISSIONS)})")
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            result = authorize(permission)
+            result = authorize(permissions)
             if not isinstance(result, Principal):
                 return result
             return view(*args, **kwargs)
-        wrapper.required_permission = permission
+        wrapper.required_permissions = permissions
         return wrapper
     return decorator
 
@@ -149,7 +152,7 @@ def require_admin(view):
     API token with the admin role."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        result = authorize(None)
+        result = authorize()
         if not isinstance(result, Principal):
             return result
         if result.role != "admin":

@@ -119,7 +119,7 @@ def login_check():
 
 
 @bp.post("/logout")
-@require(None)
+@require()
 def logout():
     accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
     response = redirect("/console/login")

@@ -184,8 +184,7 @@ def save_product():
 
 
 @bp.post("/catalog/price-schedules/<schedule_id>/cancel")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def cancel_schedule(schedule_id):
     schedule = PriceSchedule.get_or_none(PriceSchedule.id == schedule_id)
     if schedule is None:
@@ -242,8 +241,7 @@ def _promotion_from_form(form) -> dict:
 
 
 @bp.post("/catalog/promotions")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def save_promotion():
     item = _promotion_from_form(request.form)
     existing = Promotion.get_or_none(Promotion.code == item["code"])
@@ -275,8 +273,7 @@ def _issue_with_audit(action, target, before, after, run):
 
 
 @bp.post("/catalog/members")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def save_member():
     form = request.form
     item = {"card_no": form.get("card_no", "").strip(), "name": form.get("name", "").strip(),
@@ -311,8 +308,7 @@ def cashiers(store_id):
 
 
 @bp.post("/stores/<store_id>/cashiers")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def save_cashier(store_id):
     form = request.form
     item = {"code": form.get("code", "").strip(), "name": form.get("name", "").strip(),

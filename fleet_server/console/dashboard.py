@@ -10,7 +10,7 @@ bp = Blueprint("console_dashboard", __name__, url_prefix="/console")
 
 
 @bp.get("/")
-@require(None)
+@require()
 def dashboard():
     from .. import stores
 

@@ -29,7 +29,7 @@ def _users_page(error: str | None = None, form: dict | None = None, status: int 
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@require(None)
+@require()
 def account():
     """Any signed-in user: their own password."""
     principal = current_user()

@@ -75,8 +75,7 @@ def get_product(sku):
 
 
 @bp.put("/catalog/products")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def put_products():
     data = body()
     skus = [i.get("sku") for i in data.get("products") or [] if isinstance(i, dict)]
@@ -86,8 +85,7 @@ def put_products():
 
 
 @bp.post("/catalog/prices")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def post_prices():
     data = body()
     skus = [i.get("sku") for i in data.get("prices") or [] if isinstance(i, dict)]
@@ -112,8 +110,7 @@ def store_prices(store_id):
 
 
 @bp.delete("/catalog/price-schedules/<schedule_id>")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def cancel_schedule(schedule_id):
     schedule = PriceSchedule.get_or_none(PriceSchedule.id == schedule_id)
     before = {"sku": schedule.sku, "price": schedule.price, "state": schedule.state} if schedule else None
@@ -209,8 +206,7 @@ def list_tax_classes():
 
 
 @bp.put("/catalog/tax-classes")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def put_tax_classes():
     data = body()
     return _write("catalog.tax_classes", "tax_classes", None, data.get("tax_classes"),
@@ -225,8 +221,7 @@ def list_categories():
 
 
 @bp.put("/catalog/categories")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def put_categories():
     data = body()
     return _write("catalog.categories", "categories", None, data.get("categories"),
@@ -240,8 +235,7 @@ def list_promotions():
 
 
 @bp.put("/catalog/promotions")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def put_promotions():
     data = body()
     codes = [i.get("code") for i in data.get("promotions") or [] if isinstance(i, dict)]
@@ -259,8 +253,7 @@ def list_member_tiers():
 
 
 @bp.put("/catalog/member-tiers")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def put_member_tiers():
     data = body()
     return _write("catalog.member_tiers", "member_tiers", None, data.get("member_tiers"),
@@ -283,8 +276,7 @@ def list_members():
 
 
 @bp.put("/catalog/members")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def put_members():
     data = body()
     cards = [i.get("card_no") for i in data.get("members") or [] if isinstance(i, dict)]
@@ -306,8 +298,7 @@ def list_cashiers(store_id):
 
 
 @bp.put("/stores/<store_id>/cashiers")
-@require("catalog.write")
-@require("catalog.publish")
+@require("catalog.write", "catalog.publish")
 def put_cashiers(store_id):
     data = body()
     ctx = fleet()

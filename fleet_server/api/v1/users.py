@@ -19,7 +19,7 @@ bp = Blueprint("api_v1_users", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/me")
-@require(None)
+@require()
 def me():
     principal = current_user()
     return jsonify({"kind": principal.kind, "name": principal.name, "role": principal.role,
@@ -27,7 +27,7 @@ def me():
 
 
 @bp.get("/roles")
-@require(None)
+@require()
 def roles():
     return jsonify({"permissions": PERMISSIONS, "roles": {name: sorted(perms) for name, perms in ROLES.items()}})
 
