@@ -145,7 +145,8 @@ def _complete(ctx: TillContext, actor: Actor, sale: Sale, shift_uuid: str, *, ro
             "rounding = ?, paid = ?, change = ?, cashier_id = ?, points_earned = ? WHERE uuid = ?",
             (sale.receipt_no, stamp, stamp, shift_uuid, rounding, sale.paid, change, actor.cashier.id,
              sale.points_earned, sale.uuid))
-    moves = add_moves(ctx, [(line["product_id"], -line["qty_milli"], "sale", sale.uuid, None, None) for line in lines])
+    moves = add_moves(ctx, [(line["product_id"], -line["qty_milli"], "sale", sale.uuid, None, None) for line in lines],
+                      skus={line["product_id"]: line["sku"] for line in lines})
     audit(ctx, "sale.complete", cashier=actor.cashier, subject=sale.uuid, receipt_no=sale.receipt_no,
           total=sale.total, paid=sale.paid)
     record = sale_record(ctx, sale, lines, moves, member)

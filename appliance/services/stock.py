@@ -39,9 +39,11 @@ def _qty(value, what: str, *, allow_zero=False, allow_negative=False) -> int:
     return value
 
 
-def add_moves(ctx: TillContext, moves: list[tuple[int, int, str, str | None, str | None, int | None]]) -> list[dict]:
+def add_moves(ctx: TillContext, moves: list[tuple[int, int, str, str | None, str | None, int | None]],
+              skus: dict[int, str] | None = None) -> list[dict]:
     """Write stock moves (product_id, qty_milli, kind, reference, reason, cost_price) in the
-    caller's transaction; returns them as records for the outbox."""
+    caller's transaction; returns them as records for the outbox. `skus`: product id -> SKU
+    where the caller has them already (a sale's lines), so only the others are looked up."""
     now = db_time(ctx.clock())
     rows = [(new_uuid(), product_id, qty, kind, reference, reason, cost, now)
             for product_id, qty, kind, reference, reason, cost in moves]
@@ -50,9 +52,10 @@ def add_moves(ctx: TillContext, moves: list[tuple[int, int, str, str | None, str
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     # each move names its product's SKU too: head office knows products by SKU, and the
     # till's own ids only from lines that named both (a product received but never sold)
-    ids = sorted({r[1] for r in rows})
-    skus = dict(ctx.sql(f"SELECT id, sku FROM product WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()
-                ) if ids else {}
+    skus = dict(skus or {})
+    ids = sorted({r[1] for r in rows} - set(skus))
+    if ids:
+        skus.update(ctx.sql(f"SELECT id, sku FROM product WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall())
     return [{"uuid": r[0], "product_id": r[1], "sku": skus.get(r[1]), "qty_milli": r[2], "kind": r[3],
              "reason": r[5], "cost_price": r[6]} for r in rows]
 
@@ -126,7 +129,8 @@ def receive_goods(ctx: TillContext, actor: Actor, *, supplier: str, lines: list[
         receipt = GoodsReceipt.create(uuid=new_uuid(), number=f"{ctx.device_id}-G{next_number(ctx, f'receipt-goods:{ctx.device_id}'):06d}",
                                       supplier=supplier.strip(), reference=reference, cashier=actor.cashier,
                                       created_at=ctx.clock())
-        records = add_moves(ctx, [(p.id, q, "receipt", receipt.uuid, None, c) for p, q, c in moves])
+        records = add_moves(ctx, [(p.id, q, "receipt", receipt.uuid, None, c) for p, q, c in moves],
+                            skus={p.id: p.sku for p, _q, _c in moves})
         for product, _qty_, cost in moves:
             if cost is not None and cost != product.cost_price:
                 Product.update(cost_price=cost, updated_at=ctx.clock()).where(Product.id == product.id).execute()
@@ -148,7 +152,8 @@ def adjust(ctx: TillContext, actor: Actor, ref: dict, delta_milli: int, reason: 
     product = _product(ctx, ref)
     with ctx.transaction():
         before = on_hand(ctx, product.id)
-        record = add_moves(ctx, [(product.id, delta, "adjustment", None, reason.strip(), None)])[0]
+        record = add_moves(ctx, [(product.id, delta, "adjustment", None, reason.strip(), None)],
+                           skus={product.id: product.sku})[0]
         audit(ctx, "stock.adjust", cashier=actor.cashier, approved_by=approver, subject=product.sku,
               delta_milli=delta, before=before, reason=reason.strip())
         enqueue(ctx, "stock_adjustment", record["uuid"], {"at": iso(ctx.clock()), "cashier": actor.cashier.code,
@@ -225,7 +230,8 @@ def apply_stock_take(ctx: TillContext, actor: Actor, take_uuid: str, override: O
         if not report["lines"]:
             raise Conflict("nothing has been counted in this stock take", code="stock_take_empty")
         records = add_moves(ctx, [(line["product_id"], line["variance_milli"], "stocktake", take.uuid, None, None)
-                                  for line in report["lines"] if line["variance_milli"]])
+                                  for line in report["lines"] if line["variance_milli"]],
+                            skus={line["product_id"]: line["sku"] for line in report["lines"]})
         now = ctx.clock()
         report = {**report, "status": "applied", "applied_at": iso(now), "applied_by": actor.cashier.code}
         ctx.sql("UPDATE stock_take SET status = 'applied', finished_by_id = ?, finished_at = ?, report = ? WHERE uuid = ?",
