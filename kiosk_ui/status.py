@@ -20,6 +20,12 @@ from appliance.context import TillContext
 #: states of the image's first-boot enrollment (image-build/rootfs/usr/lib/fleetpos/firstboot)
 ENROLLMENT_STATES = ("unavailable", "invalid", "waiting-for-clock", "enrolling", "failed", "enrolled")
 
+# what the status bar asks of the outbox on every poll; each runs on an index (outbox_pending,
+# outbox_acked), as the outbox keeps every record ever shipped
+_WAITING = "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE acked_at IS NULL"
+_LAST_ACK = "SELECT MAX(acked_at) FROM outbox WHERE acked_at IS NOT NULL"
+STATUS_OUTBOX_QUERIES = (_WAITING, _LAST_ACK)
+
 
 def _parse(stored: str | None) -> datetime | None:
     return datetime.fromisoformat(stored) if stored else None
@@ -39,8 +45,8 @@ def sync_state(ctx: TillContext, identity: tuple | None = ...) -> dict:
     "last_ack_at"}: how the till stands with head office."""
     if identity is ...:
         identity = _identity(ctx)
-    waiting, oldest = ctx.sql("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE acked_at IS NULL").fetchone()
-    last_ack = ctx.sql("SELECT MAX(acked_at) FROM outbox").fetchone()[0]
+    waiting, oldest = ctx.sql(_WAITING).fetchone()
+    last_ack = ctx.sql(_LAST_ACK).fetchone()[0]
     oldest_at, last_ack_at = _parse(oldest), _parse(last_ack)
     now = ctx.clock()
     limit = timedelta(seconds=ctx.config.kiosk.offline_after_seconds)

@@ -98,3 +98,12 @@ def test_healthz_reports_a_read_only_database(till, tmp_path):
     ok, detail = database.check_writable(read_only)
     assert not ok and "readonly" in detail.lower().replace(" ", "").replace("-", "")
     read_only.close()
+
+
+def test_the_status_bars_outbox_queries_use_an_index_not_a_scan(till):
+    # the outbox is never pruned: the kiosk polls these every few seconds
+    from kiosk_ui.status import STATUS_OUTBOX_QUERIES
+
+    for query in STATUS_OUTBOX_QUERIES:
+        plan = " ".join(row[3] for row in till.db.execute_sql(f"EXPLAIN QUERY PLAN {query}").fetchall())
+        assert "USING" in plan and "INDEX" in plan, (query, plan)
