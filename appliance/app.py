@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 
 from fleetpos.webapp import setup_json_app
 
+from . import backup
 from . import db as database
 from .config import TillConfig, load_config
 from .context import TillContext
@@ -32,7 +33,13 @@ def _secret_key(config: TillConfig) -> str:
 def open_till(config: TillConfig, clock=None) -> TillContext:
     """Open the store's database (migrating it if needed) and make the service context."""
     db = database.open_database(config.database_path)
-    database.migrate(db)
+
+    def backup_first(current_version: int) -> None:
+        if current_version:  # a new, empty database has nothing to keep
+            backup.make_backup(config.database_path, backup.backups_dir(config.data_dir),
+                               reason=f"before-migration-{current_version}", keep=config.data.backups_keep)
+
+    database.migrate(db, before_migrate=backup_first)
     ctx = TillContext(config=config, db=db)
     if clock is not None:
         ctx.clock = clock

@@ -2,7 +2,7 @@
 
     [store]   id, name, currency, locale, timezone, tax_mode, tax_rounding, cash_rounding
     [device]  id
-    [data]    dir
+    [data]    dir, backups_keep
     [server]  host, port
     [security] pin_max_attempts, pin_lockout_minutes, idle_logout_seconds, pin_hash_cost
     [kiosk]   drawer_must_close, enrollment_file, offline_after_seconds
@@ -109,6 +109,8 @@ class DeviceConfig:
 @dataclass(frozen=True)
 class DataConfig:
     dir: str = _setting("/var/lib/fleetpos")
+    #: copies of the database kept in <dir>/backups (one is made before every migration)
+    backups_keep: int = _setting(10, _between(1, 1000))
 
 
 @dataclass(frozen=True)

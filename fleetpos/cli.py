@@ -85,6 +85,44 @@ def cmd_init_db(args) -> None:
     print(f"database {ctx.config.database_path} at schema version {schema_version(ctx.db)}")
 
 
+def cmd_backup(args) -> None:
+    """Make a copy of the till's database now (the till may keep running), or list the copies."""
+    from appliance import backup
+
+    config = _config(args)
+    directory = backup.backups_dir(config.data_dir)
+    if args.list:
+        found = backup.list_backups(directory)
+        for info in found:
+            print(f"{info.path}  {info.made_at:%Y-%m-%d %H:%M:%S} UTC  schema {info.schema_version}  "
+                  f"{info.reason}  {info.size / 2**20:.1f} MiB")
+        if not found:
+            print(f"no backups in {directory}")
+        return
+    try:
+        info = backup.make_backup(config.database_path, directory, reason=args.reason,
+                                  keep=config.data.backups_keep)
+    except (backup.BackupError, ValueError) as exc:
+        sys.exit(f"error: {exc}")
+    print(info.path)
+
+
+def cmd_restore(args) -> None:
+    """Put a backup in place of the till's database (stop the till and sync units first)."""
+    from appliance import backup
+
+    config = _config(args)
+    try:
+        replaced = backup.restore_backup(Path(args.file), config.database_path, store_id=config.store.id,
+                                         device_id=config.device.id, force=args.force,
+                                         keep=config.data.backups_keep)
+    except backup.BackupError as exc:
+        sys.exit(f"error: {exc}")
+    print(f"restored {config.database_path} from {args.file}")
+    if replaced:
+        print(f"the database it replaced is kept as {replaced.path}")
+
+
 def cmd_seed_demo(args) -> None:
     from appliance.app import open_till
     from appliance.demo import seed_demo
@@ -300,6 +338,15 @@ def main(argv=None) -> None:
                                   ("init-db", cmd_init_db, "create or migrate the till's database"),
                                   ("seed-demo", cmd_seed_demo, "load the demo catalog into an empty till")):
         command(name, func, help_text).add_argument("--config", help="till config file (TOML)")
+    p = command("backup", cmd_backup, "copy the till's database into <data dir>/backups (or --list them)")
+    p.add_argument("--config", help="till config file (TOML)")
+    p.add_argument("--list", action="store_true", help="list the backups instead of making one")
+    p.add_argument("--reason", default="manual", help="word in the backup's name (default: manual)")
+    p = command("restore", cmd_restore, "replace the till's database with a backup (stop the till first)")
+    p.add_argument("file", help="the backup file (from `fleetpos backup --list`)")
+    p.add_argument("--config", help="till config file (TOML)")
+    p.add_argument("--force", action="store_true",
+                   help="restore even though the current database has records head office has not acknowledged")
     p = command("cashier-add", cmd_cashier_add, "create a cashier account (PIN from prompt or FLEETPOS_NEW_PIN)")
     p.add_argument("--config")
     p.add_argument("--code", required=True)
