@@ -52,6 +52,9 @@ def create_app(config: FleetConfig | dict | None = None, *, ctx: FleetContext | 
     # BIGINT): a larger number is no such thing (404), not an overflow (500)
     app.url_map.converters["int"] = DatabaseIntConverter
     app.extensions["fleetpos.fleet"] = ctx
+    # made now, so an unknown username's first login costs no more than any other
+    from .users import dummy_hash
+    dummy_hash(ctx.config.console.password_hash_cost)
     setup_json_app(app, ctx.db, FleetError, "head office")
 
     @app.get("/healthz")

@@ -112,6 +112,14 @@ def _local_time_reports(database: Database) -> None:
         rebucket_store(store_id)
 
 
+def _login_failure_times(database: Database) -> None:
+    # a user's failures are forgotten a while after the last one (users.FAILURE_MEMORY), as an
+    # unknown username's are; a user with failures counted before this step keeps them from now
+    add_column(database, models.User, "last_failed_at")
+    models.User.update(last_failed_at=utcnow()).where((models.User.failed_logins > 0)
+                                                      & models.User.last_failed_at.is_null()).execute()
+
+
 #: (number, what it does, the step); numbers only ever grow; append new steps at the end
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "store.region and store.group (console, Ansible inventory)", _store_region_and_group),
@@ -119,6 +127,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (3, "report tables (sale_fact, ...) from the records already held", _report_tables),
     (4, "store.timezone, store.locale, store.currency; report days and hours in each store's local time",
      _local_time_reports),
+    (5, "user.last_failed_at (failed logins of unknown usernames counted like a user's: login_throttle)",
+     _login_failure_times),
 ]
 
 

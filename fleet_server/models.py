@@ -227,8 +227,21 @@ class User(BaseModel):
     active = BooleanField(default=True)
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
+    #: the latest failed login (failures older than users.FAILURE_MEMORY are forgotten); migration 5
+    last_failed_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+
+
+class LoginThrottle(BaseModel):
+    """Failed logins for a submitted username that is no active user, counted exactly as a
+    user's are, so a lock-out reads the same whether or not the account exists. Rows are
+    forgotten after users.FAILURE_MEMORY (once any lock is over) and at most
+    users.THROTTLE_ROWS are kept."""
+    username = CharField(primary_key=True, max_length=64)
+    failures = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    last_failed_at = DateTimeField(index=True)
 
 
 class ConsoleSession(BaseModel):
@@ -268,7 +281,8 @@ class AuditEntry(BaseModel):
 
 MODELS = [Store, Device, EnrollmentToken, TaxClass, Category, Product, Barcode, PriceSchedule, MemberTier, Member,
           Promotion, StoreCashier,
-          CatalogChange, ReceivedRecord, DeadLetter, SchemaVersion, User, ConsoleSession, ApiToken, AuditEntry]
+          CatalogChange, ReceivedRecord, DeadLetter, SchemaVersion, User, LoginThrottle, ConsoleSession, ApiToken,
+          AuditEntry]
 
 
 # -- catalog: prices per store group / store, staged imports (fleet_server/catalog.py, imports.py) --------

@@ -3,7 +3,8 @@
 Passwords are hashed with scrypt (salted, cost from [console] password_hash_cost).
 A session is a random token in a cookie; the server keeps only its hash, so logging
 out, deactivating a user or changing their role ends it at once. After
-`lockout_failures` wrong passwords in a row a user is locked for `lockout_minutes`.
+`lockout_failures` failed logins in a row (none forgotten: a day apart at most) a username is
+locked for `lockout_minutes`, whether or not such a user exists: a refusal never tells.
 API tokens carry a role of their own, are shown once and stored as a SHA-256 hash.
 Every change is audited with the state before and after.
 """
@@ -24,7 +25,7 @@ from . import audit
 from .config import ConsoleSection
 from .db import write_transaction
 from .errors import Conflict, FleetError, Forbidden, NotFound, Unauthenticated
-from .models import ApiToken, ConsoleSession, User, database_proxy, utcnow
+from .models import ApiToken, ConsoleSession, LoginThrottle, User, database_proxy, utcnow
 from .permissions import ROLES, check_role
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
@@ -185,38 +186,109 @@ class LoginFailed(Unauthenticated):
     code = "login_failed"
 
 
+#: failures further back than this before the latest one are forgotten, for users and unknown
+#: usernames alike (so the rows kept for unknown usernames can go)
+FAILURE_MEMORY = timedelta(hours=24)
+#: at most this many unknown usernames have their failures kept (the longest quiet go first)
+THROTTLE_ROWS = 10_000
+
 _DUMMY_HASH: dict[int, str] = {}
 
 
+def dummy_hash(cost: int) -> str:
+    """A password hash that matches nothing, at `cost`: an unknown user's login checks its
+    password against it, so it takes as long as a real user's. Made once per cost (the app
+    makes it at start, so not even the first unknown login takes longer)."""
+    stored = _DUMMY_HASH.get(cost)
+    if stored is None:
+        stored = _DUMMY_HASH[cost] = hash_password(secrets.token_urlsafe(24), cost)
+    return stored
+
+
+def _login_key(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def _after_failure(settings: ConsoleSection, failures: int, last_failed_at: datetime | None,
+                   now: datetime) -> tuple[int, datetime | None]:
+    """(failures, locked_until) after one more failure: the one rule for users and unknown usernames."""
+    if last_failed_at is None or now - last_failed_at > FAILURE_MEMORY:
+        failures = 0
+    failures += 1
+    if failures >= settings.lockout_failures:
+        return 0, now + timedelta(minutes=settings.lockout_minutes)
+    return failures, None
+
+
+def _locked_out(locked_until: datetime) -> LoginFailed:
+    return LoginFailed(f"too many failed logins: this user is locked until {utc_iso(locked_until)} "
+                       "(or until an admin unlocks it)", code="locked_out", status=423)
+
+
+def _forget_quiet_usernames(now: datetime) -> None:
+    """Keep the unknown usernames' rows bounded: drop those quiet for FAILURE_MEMORY whose lock
+    (if any) is over, then the longest quiet beyond THROTTLE_ROWS."""
+    LoginThrottle.delete().where((LoginThrottle.last_failed_at < now - FAILURE_MEMORY)
+                                 & (LoginThrottle.locked_until.is_null()
+                                    | (LoginThrottle.locked_until <= now))).execute()
+    excess = LoginThrottle.select().count() - THROTTLE_ROWS
+    if excess > 0:
+        oldest = (LoginThrottle.select(LoginThrottle.username)
+                  .order_by(LoginThrottle.last_failed_at, LoginThrottle.username).limit(excess))
+        LoginThrottle.delete().where(LoginThrottle.username.in_(oldest)).execute()
+
+
+def _unknown_user_failure(settings: ConsoleSection, key: str, now: datetime) -> LoginFailed | None:
+    """Inside the caller's transaction: a failed login for a username that is no active user,
+    counted like a user's. Returns the lock-out refusal when that username is locked."""
+    row = LoginThrottle.get_or_none(LoginThrottle.username == key)
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        return _locked_out(row.locked_until)
+    failures, locked_until = _after_failure(settings, row.failures if row else 0,
+                                            row.last_failed_at if row else None, now)
+    (LoginThrottle.insert(username=key, failures=failures, locked_until=locked_until, last_failed_at=now)
+     .on_conflict(conflict_target=[LoginThrottle.username],
+                  update={LoginThrottle.failures: failures, LoginThrottle.locked_until: locked_until,
+                          LoginThrottle.last_failed_at: now})
+     .execute())
+    _forget_quiet_usernames(now)
+    return None
+
+
 def login(settings: ConsoleSection, username, password, *, now: datetime | None = None) -> LoginResult:
-    """Check a password and open a session. Wrong passwords count towards a lock-out; an
-    unknown user costs the same hashing time, and every failure reads the same."""
+    """Check a password and open a session. Every failure reads the same whether or not the
+    user exists: the same message and status, the same hashing work (an unknown user's
+    password is checked against a dummy hash; a locked user's is checked too), and the same
+    lock-out after `lockout_failures` failures, counted per submitted username (LoginThrottle
+    for names that are no active user)."""
     now = now or utcnow()
     failed = LoginFailed("wrong username or password")
     if not isinstance(username, str) or not isinstance(password, str) or len(password) > 200:
         raise failed
+    key = _login_key(username)
     refusal: LoginFailed | None = None
     # a refusal is raised after the commit: the failure count and the audit row must stay
     with write_transaction(database_proxy.obj):
-        user = User.get_or_none(User.username == username.strip().lower())
+        user = User.get_or_none(User.username == key)
         if user is None or not user.active:
-            cost = settings.password_hash_cost
-            verify_password(password, _DUMMY_HASH.setdefault(cost, hash_password("x" * MIN_PASSWORD, cost)))
-            audit.record("login.fail", f"user:{username[:64]}", None, {"reason": "unknown or inactive user"},
-                         actor=f"anonymous ({username[:64]})")
-            refusal = failed
+            verify_password(password, dummy_hash(settings.password_hash_cost))
+            refusal = _unknown_user_failure(settings, key, now)
+            if refusal is not None:
+                audit.record("login.locked", f"user:{key}", None, {"reason": "unknown or inactive user"},
+                             actor=f"anonymous ({key})")
+            else:
+                audit.record("login.fail", f"user:{key}", None, {"reason": "unknown or inactive user"},
+                             actor=f"anonymous ({key})")
+                refusal = failed
         elif user.locked_until is not None and user.locked_until > now:
+            verify_password(password, user.password_hash)  # the same work as any other attempt
             audit.record("login.locked", f"user:{user.username}", None, {"locked_until": utc_iso(user.locked_until)},
                          actor=f"anonymous ({user.username})")
-            refusal = LoginFailed(f"too many failed logins: this user is locked until {utc_iso(user.locked_until)} "
-                                  "(or until an admin unlocks it)", code="locked_out", status=423)
+            refusal = _locked_out(user.locked_until)
         elif not verify_password(password, user.password_hash):
-            failures = user.failed_logins + 1
-            locked_until = None
-            if failures >= settings.lockout_failures:
-                locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                failures = 0
-            User.update(failed_logins=failures, locked_until=locked_until).where(User.id == user.id).execute()
+            failures, locked_until = _after_failure(settings, user.failed_logins, user.last_failed_at, now)
+            User.update(failed_logins=failures, locked_until=locked_until,
+                        last_failed_at=now).where(User.id == user.id).execute()
             audit.record("login.fail", f"user:{user.username}", None,
                          {"reason": "wrong password",
                           "locked_until": utc_iso(locked_until) if locked_until else None},
@@ -225,7 +297,8 @@ def login(settings: ConsoleSection, username, password, *, now: datetime | None 
         else:
             token = secrets.token_urlsafe(32)
             csrf = secrets.token_urlsafe(32)
-            User.update(failed_logins=0, locked_until=None, last_login_at=now).where(User.id == user.id).execute()
+            User.update(failed_logins=0, locked_until=None, last_failed_at=None,
+                        last_login_at=now).where(User.id == user.id).execute()
             ConsoleSession.create(token_hash=sha256(token), user=user, csrf_token=csrf, created_at=now,
                                   last_seen_at=now, expires_at=now + timedelta(hours=settings.session_hours))
             ConsoleSession.delete().where(ConsoleSession.expires_at < now).execute()
