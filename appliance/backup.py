@@ -66,10 +66,13 @@ def list_backups(directory: Path) -> list[BackupInfo]:
     return sorted(found, key=lambda info: info.path.name)
 
 
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (name,)).fetchone() is not None
+
+
 def _schema_version(connection: sqlite3.Connection) -> int:
-    exists = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
-    if not exists:
+    if not _has_table(connection, "schema_version"):
         return 0
     return connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
 
@@ -138,15 +141,15 @@ def make_backup(db_path: Path, directory: Path, *, reason: str, keep: int = DEFA
 
 
 def _identity(connection: sqlite3.Connection) -> tuple | None:
-    exists = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_identity'").fetchone()
-    return connection.execute("SELECT * FROM sync_identity WHERE id = 1").fetchone() if exists else None
+    if not _has_table(connection, "sync_identity"):
+        return None
+    return connection.execute("SELECT * FROM sync_identity WHERE id = 1").fetchone()
 
 
 def _unacknowledged(connection: sqlite3.Connection) -> int:
-    exists = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").fetchone()
-    return connection.execute("SELECT COUNT(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0] if exists else 0
+    if not _has_table(connection, "outbox"):
+        return 0
+    return connection.execute("SELECT COUNT(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0]
 
 
 def restore_backup(backup_path: Path, db_path: Path, *, store_id: str, device_id: str,
