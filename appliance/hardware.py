@@ -2,8 +2,9 @@
 
 - a scan becomes a cart line of the open sale, for the cashier logged in now
   (good/error beep);
-- a completed sale prints its receipt, kicks the drawer when cash was taken and
-  shows the paid amount and change on the customer display;
+- a completed sale prints its receipt (unless the customer declined it: the sale's
+  `receipt_wanted`), kicks the drawer when cash was taken and shows the paid amount
+  and change on the customer display;
 - a refund prints its refund receipt (and kicks the drawer for a cash payout);
 - no-sale, cash in/out and a new float open the drawer;
 - every added line shows on the customer display with the running total.
@@ -104,6 +105,15 @@ def sale_receipt(ctx: TillContext, sale_uuid: str) -> paper.Receipt:
         currency=currency_of(ctx), language=language)
 
 
+def receipt_on_completion(ctx: TillContext, sale_uuid: str) -> paper.Receipt | None:
+    """What prints when a sale completes: its receipt, or nothing when the customer declined
+    it. The choice is read from the sale in the database, so it holds across a restart."""
+    row = ctx.sql("SELECT receipt_wanted FROM sale WHERE uuid = ?", (sale_uuid,)).fetchone()
+    if row is not None and not row[0]:
+        return None
+    return sale_receipt(ctx, sale_uuid)
+
+
 def refund_receipt(ctx: TillContext, refund_uuid: str) -> paper.Receipt:
     refund = Refund.get_by_id(refund_uuid)
     view = refunds.refund_view(refund)
@@ -125,9 +135,6 @@ class TillHardware:
         self.devices = devices
         self._printing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="print")
         self._scan_lock = threading.Lock()
-        # sales whose customer wants no receipt: not printed when they complete (reprint still can)
-        self._no_receipt: set[str] = set()
-        self._no_receipt_lock = threading.Lock()
         #: code -> True when a screen other than the sale took the scan (returns, stock take);
         #: set by the kiosk, which knows which screen is in front
         self.divert_scan = None
@@ -208,11 +215,7 @@ class TillHardware:
             if payload["cash"]:
                 drawer.kick("sale")
             display.show_payment(payload["paid"] + payload["change"], payload["change"])
-            with self._no_receipt_lock:
-                skip = payload["sale_uuid"] in self._no_receipt
-                self._no_receipt.discard(payload["sale_uuid"])
-            if not skip:
-                self._print(sale_receipt, payload["sale_uuid"])
+            self._print(receipt_on_completion, payload["sale_uuid"])
         elif name == "refund.completed":
             if payload["cash"]:
                 drawer.kick("refund")
@@ -224,18 +227,12 @@ class TillHardware:
         def job():
             with self.ctx.db.connection_context():
                 try:
-                    self.devices.printer.print_receipt(build(self.ctx, record_uuid))
+                    receipt = build(self.ctx, record_uuid)
+                    if receipt is not None:  # None: nothing to print (the customer declined it)
+                        self.devices.printer.print_receipt(receipt)
                 except Exception:  # a print problem is logged and queued, never undoes the sale
                     log.exception("printing %s failed", record_uuid)
         self._printing.submit(job)
-
-    def want_receipt(self, sale_uuid: str, wanted: bool) -> None:
-        """Whether the open sale's receipt prints when it completes (default: it does)."""
-        with self._no_receipt_lock:
-            if wanted:
-                self._no_receipt.discard(sale_uuid)
-            else:
-                self._no_receipt.add(sale_uuid)
 
     def reprint(self, sale_uuid: str):
         return self.devices.printer.reprint(sale_receipt(self.ctx, sale_uuid))
@@ -249,8 +246,7 @@ def init_app(app, ctx: TillContext, devices: hw_drivers.Devices | None = None) -
     """Build the devices from the till's [hardware] config, wire them, add their API."""
     from flask import Blueprint, jsonify
 
-    from .api.common import actor, body
-    from .errors import ValidationError
+    from .api.common import actor
     from .services.sales import get_sale
 
     if devices is None:
@@ -275,19 +271,6 @@ def init_app(app, ctx: TillContext, devices: hw_drivers.Devices | None = None) -
             raise TillError("only a completed sale has a receipt to reprint", code="sale_not_completed")
         job = hardware.reprint(sale.uuid)
         return jsonify({"job": {"id": job.id, "state": job.state}})
-
-    @bp.put("/sales/<sale_uuid>/receipt")
-    def receipt_choice(sale_uuid):
-        """{"print": false}: the customer wants no receipt for this open sale."""
-        actor()
-        wanted = body().get("print")
-        if not isinstance(wanted, bool):
-            raise ValidationError("print must be true or false", code="invalid")
-        sale = get_sale(ctx, sale_uuid)
-        if sale.status not in ("open", "parked"):
-            raise TillError("the receipt of a completed sale can only be reprinted", code="sale_completed")
-        hardware.want_receipt(sale.uuid, wanted)
-        return jsonify({"print": wanted})
 
     @bp.post("/printer/retry")
     def retry():

@@ -193,6 +193,7 @@ class Sale(BaseModel):
     points_discount = IntegerField(default=0)
     points_earned = IntegerField(default=0)
     promotions = JSONField(null=True)
+    receipt_wanted = BooleanField(default=True)  # False: the customer declined a printed receipt
 
 
 class SaleLine(BaseModel):

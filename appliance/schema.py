@@ -553,10 +553,18 @@ OUTBOX_ACKED = (
     "CREATE INDEX outbox_acked ON outbox (acked_at) WHERE acked_at IS NOT NULL",
 )
 
+# Whether the customer wants the sale's receipt printed ("No receipt" at payment). It is
+# kept with the sale so a till restart or another browser between the choice and the
+# payment keeps it; set only while the sale is not finished (sale_finished_is_immutable).
+RECEIPT_CHOICE = (
+    "ALTER TABLE sale ADD COLUMN receipt_wanted INTEGER NOT NULL DEFAULT 1 CHECK (receipt_wanted IN (0, 1))",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial till schema", INITIAL),
     Migration(2, "product name and SKU search index", PRODUCT_SEARCH),
     Migration(3, "promotions, members, refunds and stock control", STORE_OPERATIONS),
     Migration(4, "sync with head office: identity, catalog version, scheduled prices", SYNC),
     Migration(5, "index of acknowledged outbox rows (the status bar's last acknowledgement)", OUTBOX_ACKED),
+    Migration(6, "the customer's receipt choice kept with the sale", RECEIPT_CHOICE),
 )

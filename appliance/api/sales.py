@@ -103,6 +103,13 @@ def remove_payment(sale_uuid, payment_id):
     return _sale(payments.remove_payment(till(), actor(), sale_uuid, payment_id, override(body())))
 
 
+@bp.put("/sales/<sale_uuid>/receipt")
+def receipt_choice(sale_uuid):
+    """{"print": false}: the customer wants no printed receipt for this sale (true undoes it)."""
+    wanted = body().get("print")
+    return _sale(sales.set_receipt_wanted(till(), actor(), sale_uuid, wanted), print=wanted)
+
+
 @bp.post("/sales/<sale_uuid>/park")
 def park(sale_uuid):
     return _sale(sales.park(till(), actor(), sale_uuid))

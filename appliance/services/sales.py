@@ -408,3 +408,25 @@ def void(ctx: TillContext, actor: Actor, sale_uuid: str, reason: str = "",
               lines=[{"sku": line.sku, "qty_milli": line.qty_milli, "net": line.net} for line in lines])
     ctx.publish("sale.changed", sale_uuid=sale.uuid, status=sale.status)
     return sale
+
+
+def set_receipt_wanted(ctx: TillContext, actor: Actor, sale_uuid: str, wanted: bool) -> Sale:
+    """Whether the customer wants this sale's receipt printed when it completes ("No receipt").
+
+    Kept with the sale, so a till restart or a reload in another browser between the
+    choice and the payment keeps it. It may change while the sale is open or parked, after
+    a partial payment too; a completed sale's receipt can only be reprinted."""
+    authorize(ctx, actor, "sale.sell")
+    if not isinstance(wanted, bool):
+        raise ValidationError("print must be true or false", code="invalid")
+    with ctx.transaction():
+        sale = get_sale(ctx, sale_uuid)
+        if sale.status not in ("open", "parked"):
+            raise Conflict(f"sale is {sale.status}: its receipt can only be reprinted", code=f"sale_{sale.status}")
+        if sale.receipt_wanted != wanted:
+            sale.receipt_wanted = wanted
+            sale.updated_at = ctx.clock()
+            ctx.sql("UPDATE sale SET receipt_wanted = ?, updated_at = ? WHERE uuid = ?",
+                    (int(wanted), db_time(sale.updated_at), sale.uuid))
+            ctx.publish("sale.changed", sale_uuid=sale.uuid, receipt_wanted=wanted)
+    return sale

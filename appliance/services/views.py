@@ -66,7 +66,7 @@ def sale_view(ctx: TillContext, sale: Sale) -> dict:
         "tax_bands": tax_bands([(line.tax_rate_bp, line.net, line.tax) for line in lines], sale.tax_mode),
         "promo_discount": sale.promo_discount, "member_discount": sale.member_discount,
         "points_redeemed": sale.points_redeemed, "points_discount": sale.points_discount,
-        "promotions": sale.promotions or [],
+        "promotions": sale.promotions or [], "receipt_wanted": sale.receipt_wanted,
         "member": dict(zip(("card_no", "name", "tier", "points"), member)) if member else None,
         "created_at": _iso(sale.created_at), "parked_at": _iso(sale.parked_at),
         "completed_at": _iso(sale.completed_at),

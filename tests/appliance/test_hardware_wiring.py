@@ -165,11 +165,11 @@ def test_a_customer_who_wants_no_receipt_gets_none_printed_but_can_have_it_repri
     sale = client.post("/api/sales").json["sale"]
     client.post(f"/api/sales/{sale['uuid']}/lines", json={"code": COLA})
     assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": "no"}).status_code == 400
-    assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": False}).json == {"print": False}
+    assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": False}).json["print"] is False
     client.post(f"/api/sales/{sale['uuid']}/payments", json={"method": "cash", "amount": 300})
     wired.drain()
     assert devices.printer.receipts == []
-    assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": True}).status_code == 400  # completed
+    assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": True}).status_code == 409  # completed
     client.post(f"/api/sales/{sale['uuid']}/reprint")
     wired.drain()
     assert len(devices.printer.receipts) == 1 and "till-1-000001" in devices.printer.receipts[0]
@@ -179,3 +179,47 @@ def test_a_customer_who_wants_no_receipt_gets_none_printed_but_can_have_it_repri
     client.post(f"/api/sales/{second['uuid']}/payments", json={"method": "cash", "amount": 300})
     wired.drain()
     assert len(devices.printer.receipts) == 2
+
+
+def test_a_declined_receipt_stays_declined_across_a_till_restart_and_can_still_be_reprinted(tmp_path, clock):
+    config = make_config(tmp_path, hardware=SIMULATED)
+    first = open_till(config, clock=clock)
+    seed(first)
+    app = create_app(ctx=first, extensions=[hardware.init_app])
+    wired = app.extensions["fleetpos.hardware"]
+    client = app.test_client()
+    client.post("/api/auth/login", json={"cashier_code": "1001", "pin": "1234"})
+    assert client.post("/api/shifts", json={"opening_float": 0}).status_code == 201
+    sale = client.post("/api/sales").json["sale"]
+    client.post(f"/api/sales/{sale['uuid']}/lines", json={"code": CHIPS})
+    client.post(f"/api/sales/{sale['uuid']}/payments", json={"method": "card", "amount": 100, "reference": "T-1"})
+    assert client.put(f"/api/sales/{sale['uuid']}/receipt", json={"print": False}).status_code == 200
+    wired.stop()  # the till process ends between the choice and the rest of the payment
+    first.db.close()
+
+    second = open_till(config, clock=clock)  # a new process on the same database file
+    app = create_app(ctx=second, extensions=[hardware.init_app])
+    wired = app.extensions["fleetpos.hardware"]
+    devices = wired.devices
+    try:
+        client = app.test_client()
+        client.post("/api/auth/login", json={"cashier_code": "1001", "pin": "1234"})
+        current = client.get("/api/sale/current").json["sale"]
+        assert current["uuid"] == sale["uuid"] and current["receipt_wanted"] is False
+        paid = client.post(f"/api/sales/{sale['uuid']}/payments", json={"method": "cash", "amount": 1000}).json
+        assert paid["completed"]
+        wired.drain()
+        assert devices.printer.receipts == []
+        assert devices.printer.pending_jobs() == []  # not queued for later either
+        assert client.post(f"/api/sales/{sale['uuid']}/reprint").status_code == 200
+        wired.drain()
+        assert len(devices.printer.receipts) == 1 and paid["sale"]["receipt_no"] in devices.printer.receipts[0]
+        # the next customer's receipt prints as usual
+        other = client.post("/api/sales").json["sale"]
+        client.post(f"/api/sales/{other['uuid']}/lines", json={"code": COLA})
+        client.post(f"/api/sales/{other['uuid']}/payments", json={"method": "cash", "amount": 300})
+        wired.drain()
+        assert len(devices.printer.receipts) == 2
+    finally:
+        wired.stop()
+        second.db.close()

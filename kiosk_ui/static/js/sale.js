@@ -20,9 +20,6 @@ const EXTERNAL = ["card", "wechat", "alipay"];
 const METHOD_KEYS = { F1: "cash", F2: "card", F3: "wechat", F4: "alipay" };
 // errors that mean this page's idea of the sale is out of date
 const STALE = new Set(["sale_not_found", "sale_completed", "sale_voided", "sale_parked", "sale_has_payments"]);
-// the customer wants no receipt: kept per sale in this tab so a reload shows the choice
-// (the till has it too: it was told when the button was pressed)
-const NO_RECEIPT_KEY = (uuid) => `fleetpos.no-receipt.${uuid}`;
 
 const state = {
   sale: null, // the open sale (API view), or null
@@ -213,7 +210,7 @@ function renderPay() {
     h("button", { type: "button", class: "btn small", dataset: { removePayment: payment.id },
                   "aria-label": t("pay.remove") }, "×"))));
   main.querySelector('[data-action="back"]').disabled = sale.payments.length > 0;
-  $("no-receipt")?.setAttribute("aria-pressed", String(wantsNoReceipt(sale.uuid)));
+  $("no-receipt")?.setAttribute("aria-pressed", String(wantsNoReceipt(sale)));
 }
 
 function renderMember(member, current) {
@@ -255,7 +252,7 @@ function renderDone() {
   $("done-total").textContent = money(sale.total + sale.rounding);
   $("done-paid").textContent = money(sale.payments.reduce((sum, p) => sum + p.tendered, 0));
   $("done-change").textContent = money(sale.change);
-  $("done-no-receipt").hidden = !wantsNoReceipt(sale.uuid);
+  $("done-no-receipt").hidden = !wantsNoReceipt(sale);
 }
 
 // -- search and quick keys
@@ -535,22 +532,15 @@ function removeMember() {
 
 // -- receipt
 
-function wantsNoReceipt(uuid) {
-  return sessionStorage.getItem(NO_RECEIPT_KEY(uuid)) === "1";
+// The customer's choice is kept with the sale by the till (a restart or another browser keeps it).
+function wantsNoReceipt(sale) {
+  return sale?.receipt_wanted === false;
 }
 
-async function toggleNoReceipt() {
-  const sale = state.sale;
-  if (!sale || mode() !== "pay") return;
-  const none = !wantsNoReceipt(sale.uuid);
-  try {
-    await api("PUT", `/api/sales/${sale.uuid}/receipt`, { print: !none });
-    if (none) sessionStorage.setItem(NO_RECEIPT_KEY(sale.uuid), "1");
-    else sessionStorage.removeItem(NO_RECEIPT_KEY(sale.uuid));
-  } catch (error) {
-    showError(error);
-  }
-  render();
+function toggleNoReceipt() {
+  if (!state.sale || mode() !== "pay") return;
+  // decided when the request runs (after any change queued before it), from the sale as the till has it
+  change((uuid) => api("PUT", `/api/sales/${uuid}/receipt`, { print: wantsNoReceipt(state.sale) }));
 }
 
 function showReceipt() {
