@@ -139,12 +139,13 @@ def store_status(status: DeviceStatus, payload: bytes) -> None:
              fn.COALESCE(Device.backlog_rising_since, utcnow())),
             (Device.outbox_backlog > status.outbox_backlog, None)], Device.backlog_rising_since)
     Device.update(update).where((Device.store == status.store_id) & (Device.device_id == status.device_id)).execute()
-    # the store's time zone, locale and currency as its till has them (older tills do not
-    # say: the store's setting in the console stays); a new time zone moves the store's
-    # report rows to their new local days and hours in this same transaction
+    # the store's time zone, locale and currency as its till has them fill those the store
+    # does not have yet (what was set on the store's page wins; a till that differs is an
+    # alert, and its values stay visible in its status); a time zone so learnt moves the
+    # store's report rows to their local days and hours in this same transaction
     reported = {key: getattr(status, key) for key in stores.SETTINGS if getattr(status, key) is not None}
     if reported:
-        stores.set_store_settings(status.store_id, reported)
+        stores.set_store_settings(status.store_id, reported, by_till=True)
 
 
 def dead_letter(topic: str, error: str, payload: bytes) -> None:

@@ -4,7 +4,8 @@ Each report is a table: `columns` (key, label, type) and `rows`, plus `totals`, 
 range of days and optionally one store. Days and hours are each store's own local time
 (its time zone, `Store.timezone`): a sale at 23:30 in Shanghai is on that Shanghai day,
 in hour 23, and a report across stores in different time zones adds up each store's
-local days and hours. Money is integer minor units; `margin_bp`
+local days and hours. Money is integer minor units (a report whose sales are in more than one currency lists
+them in `currencies`, has a `warning` and no money totals); `margin_bp`
 is the gross margin in basis points of revenue (takings without tax). Refunds count
 against the day they were made: `net_sales` is sales minus refunds.
 """
@@ -214,15 +215,34 @@ def run(name: str, *, date_from=None, date_to=None, store: str | None = None) ->
         columns = [_col("method", "Method"), _col("payments", "Payments", "int"), _col("taken", "Taken", "money"),
                    _col("refunds", "Refunds", "int"), _col("paid_out", "Paid out", "money"),
                    _col("net", "Net", "money")]
+    currencies = _currencies(start, end, store)
+    mixed = len(currencies) > 1
     totals = {}
     for column in columns:
         if column["type"] in ("int", "money", "qty"):
             values = [row.get(column["key"]) for row in rows]
-            totals[column["key"]] = None if any(v is None for v in values) else sum(values)
-    if "revenue" in totals:
+            # amounts in different currencies have no total
+            totals[column["key"]] = None if any(v is None for v in values) or (mixed and column["type"] == "money") \
+                else sum(values)
+    if "revenue" in totals and not mixed:
         _margin(totals)
+    warning = None
+    if mixed:
+        warning = (f"These sales are in {len(currencies)} currencies ({', '.join(currencies)}): rows that cover "
+                   "several stores add amounts in different currencies, and there are no money totals. Show one "
+                   "store at a time, or correct the tills' currency (Stores: currency_mismatch alerts).")
     return {"report": name, "title": REPORTS[name], "from": start.isoformat(), "to": end.isoformat(),
-            "store": store, "columns": columns, "rows": rows, "totals": totals}
+            "store": store, "columns": columns, "rows": rows, "totals": totals, "currencies": currencies,
+            "warning": warning}
+
+
+def _currencies(start, end, store) -> list[str]:
+    """The currencies of the sales and refunds a report covers."""
+    found = {row.currency for row in SaleFact.select(SaleFact.currency).where(_where(SaleFact, start, end, store))
+             .distinct()}
+    found |= {row.currency for row in RefundFact.select(RefundFact.currency)
+              .where(_where(RefundFact, start, end, store)).distinct()}
+    return sorted(c for c in found if c)
 
 
 def chart_series(report: dict, value: str = "total", limit: int = 40) -> dict:

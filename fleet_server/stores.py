@@ -87,6 +87,8 @@ def device_view(device: Device, now: datetime | None = None) -> dict:
         "last_sale_at": status.get("last_sale_at"),
         "hardware": hardware,
         "problems": hardware_problems(status),
+        # the store's settings as this till has them (None: an older till that does not say)
+        "reported": reported_settings(status),
     }
 
 
@@ -97,6 +99,7 @@ def store_view(store: Store, devices: list[Device] | None = None, now: datetime 
             "timezone": store.timezone, "locale": store.locale, "currency": store.currency,
             "effective": {"timezone": store.effective_timezone, "locale": store.effective_locale,
                           "currency": store.effective_currency},
+            "mismatches": settings_mismatches(store, devices),
             "catalog_version": store.catalog_version, "created_at": utc_iso(store.created_at),
             "online": any(v["online"] for v in views), "devices": views}
 
@@ -126,15 +129,53 @@ def check_setting(key: str, value) -> str | None:
     raise FleetError(f"{key} must look like {example}, not {value!r}", code="invalid_field")
 
 
-def set_store_settings(store_id: str, settings: dict) -> bool:
+#: the settings whose difference between a till and its store raises an alert (a locale
+#: only changes the receipts' language)
+WATCHED_SETTINGS = ("timezone", "currency")
+
+
+def reported_settings(status: dict) -> dict:
+    """The time zone, locale and currency in a till's status (None for those it does not say)."""
+    return {key: status.get(key) if isinstance(status.get(key), str) else None for key in SETTINGS}
+
+
+def settings_mismatches(store: Store, devices: list[Device]) -> list[dict]:
+    """Each active till that reports a time zone or currency other than the one that applies
+    to its store (what was set on the store's page wins over what a till reports)."""
+    found = []
+    for device in devices:
+        if device.state != "active":
+            continue
+        reported = reported_settings(_status(device))
+        for key in WATCHED_SETTINGS:
+            applies = getattr(store, f"effective_{key}")
+            if reported[key] is not None and reported[key] != applies:
+                found.append({"device_id": device.device_id, "setting": key, "store": applies,
+                              "reported": reported[key]})
+    return found
+
+
+def _mismatch_message(mismatch: dict) -> str:
+    if mismatch["setting"] == "currency":
+        return (f"{mismatch['device_id']} sells in {mismatch['reported']} but the store's currency is "
+                f"{mismatch['store']}: its sales are added up in reports as if they were {mismatch['store']}; "
+                "correct the till's [store] currency, or the store's")
+    return (f"{mismatch['device_id']} runs on {mismatch['reported']} time but the store's time zone is "
+            f"{mismatch['store']} (its reports' days and hours): correct the till's [store] timezone, or the store's")
+
+
+def set_store_settings(store_id: str, settings: dict, *, by_till: bool = False) -> bool:
     """Inside the caller's transaction: set a store's time zone, locale and/or currency
-    (checked values; None clears one). When the time zone that applies to the store
-    changes, its report rows move to their new local days and hours in the same
+    (checked values; None clears one). `by_till`: what a till reports only fills a setting
+    the store does not have yet, so what a person set is never overwritten (a till that
+    differs raises an alert, settings_mismatches). When the time zone that applies to the
+    store changes, its report rows move to their new local days and hours in the same
     transaction. Returns whether anything changed."""
     store = Store.get_or_none(Store.id == store_id)
     if store is None:
         return False
-    update = {key: value for key, value in settings.items() if key in SETTINGS and getattr(store, key) != value}
+    update = {key: value for key, value in settings.items() if key in SETTINGS and getattr(store, key) != value
+              and not (by_till and getattr(store, key) is not None)}
     if not update:
         return False
     before = store.effective_timezone
@@ -267,7 +308,8 @@ def fleet_summary(devices: list[Device] | None = None) -> dict:
 def alerts(config: FleetConfig | None = None, *, now: datetime | None = None,
            devices: list[Device] | None = None) -> list[dict]:
     """Stores offline longer than [console] offline_alert_minutes (all their active devices
-    silent), and devices whose outbox backlog is over backlog_alert_records and still rising.
+    silent), devices whose outbox backlog is over backlog_alert_records and still rising, and
+    tills whose time zone or currency is not their store's (settings_mismatches).
     `devices`: active_devices(), when the caller has read them already."""
     if config is None:
         from flask import current_app
@@ -295,4 +337,10 @@ def alerts(config: FleetConfig | None = None, *, now: datetime | None = None,
                 found.append({"kind": "backlog_growing", "store_id": store_id, "device_id": device.device_id,
                               "since": utc_iso(device.backlog_rising_since),
                               "message": f"{device.outbox_backlog} records waiting to be sent, and rising"})
+    if by_store:
+        for store in Store.select().where(Store.id.in_(list(by_store))).order_by(Store.id):
+            for mismatch in settings_mismatches(store, by_store[store.id]):
+                found.append({"kind": f"{mismatch['setting']}_mismatch", "store_id": store.id,
+                              "device_id": mismatch["device_id"], "since": None,
+                              "message": _mismatch_message(mismatch)})
     return found

@@ -45,7 +45,11 @@ OPENAPI_SCHEMAS = {
                        "key": {"type": "string"}, "label": {"type": "string"},
                        "type": {"type": "string", "enum": ["text", "int", "money", "qty", "bp"]}}}},
                    "rows": {"type": "array", "items": {"type": "object"}},
-                   "totals": {"type": "object"}}},
+                   "totals": {"type": "object", "description": "no money totals when the sales are in more "
+                              "than one currency"},
+                   "currencies": {"type": "array", "items": {"type": "string"},
+                                  "description": "the currencies of the sales and refunds covered"},
+                   "warning": {"type": ["string", "null"], "description": "set when they are more than one"}}},
 }
 
 OPENAPI_PATHS = {

@@ -106,18 +106,26 @@ OPENAPI_SCHEMAS = {
         "backlog_rising_since": _TIME,
         "disk_free_bytes": {"type": ["integer", "null"]}, "last_sale_at": {"type": ["string", "null"]},
         "hardware": {"type": "object", "additionalProperties": ref("Hardware")},
-        "problems": {"type": "array", "items": {"type": "string"}, "description": "e.g. 'printer: paper out'"}}},
+        "problems": {"type": "array", "items": {"type": "string"}, "description": "e.g. 'printer: paper out'"},
+        "reported": {"type": "object", "description": "the store's settings as this till has them (null: not said)",
+                     "properties": {key: {"type": ["string", "null"]} for key in ("timezone", "locale", "currency")}}}},
     "Store": {"type": "object", "required": ["id", "name", "region", "group", "catalog_version", "online", "devices"],
               "properties": {
                   "id": {"type": "string"}, "name": {"type": "string"},
                   "region": {"type": "string"}, "group": {"type": "string"},
-                  "timezone": {"type": ["string", "null"], "description": "IANA time zone (the till's, or set "
-                               "here for an older till); null: not known, the default applies"},
+                  "timezone": {"type": ["string", "null"], "description": "IANA time zone (set here, which "
+                               "wins, or else the first a till reported); null: not known, the default applies"},
                   "locale": {"type": ["string", "null"]}, "currency": {"type": ["string", "null"]},
                   "effective": {"type": "object", "description": "what applies: the store's or the tills' default",
                                 "properties": {"timezone": {"type": "string"}, "locale": {"type": "string"},
                                                "currency": {"type": "string"}}},
                   "catalog_version": {"type": "integer"}, "created_at": {"type": "string"},
+                  "mismatches": {"type": "array", "description": "active tills reporting another time zone or "
+                                 "currency than the store's (what is set on the store wins)",
+                                 "items": {"type": "object", "properties": {
+                                     "device_id": {"type": "string"},
+                                     "setting": {"type": "string", "enum": ["timezone", "currency"]},
+                                     "store": {"type": "string"}, "reported": {"type": "string"}}}},
                   "online": {"type": "boolean", "description": "at least one device online"},
                   "devices": {"type": "array", "items": ref("Device")}}},
     "StoreCreate": {"type": "object", "required": ["id", "name"], "additionalProperties": False, "properties": {
@@ -133,7 +141,8 @@ OPENAPI_SCHEMAS = {
         "expires_at": {"type": "string"},
         "enroll_file": {"type": "string", "description": "the till's enroll.toml (`fleetpos enroll --file`)"}}},
     "Alert": {"type": "object", "required": ["kind", "store_id", "message"], "properties": {
-        "kind": {"type": "string", "enum": ["store_offline", "backlog_growing"]},
+        "kind": {"type": "string", "enum": ["store_offline", "backlog_growing", "timezone_mismatch",
+                                            "currency_mismatch"]},
         "store_id": {"type": "string"}, "device_id": {"type": ["string", "null"]},
         "since": {"type": ["string", "null"]}, "message": {"type": "string"}}},
 }
@@ -179,7 +188,8 @@ OPENAPI_PATHS = {
                           tag="stores", operation_id="revokeDevice"),
     },
     "/api/v1/alerts": {
-        "get": operation("Stores offline too long, devices with a growing backlog", "stores.read",
+        "get": operation("Stores offline too long, devices with a growing backlog, tills whose time zone or "
+                         "currency is not their store's", "stores.read",
                          {200: ("a page of alerts", page_of("Alert"))}, parameters=PAGE_PARAMETERS, tag="stores",
                          operation_id="listAlerts"),
     },
