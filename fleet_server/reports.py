@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from peewee import fn
@@ -46,26 +47,103 @@ REPORTS = {
 }
 
 
-def local_today(store: str | None = None) -> date:
-    """Today in the store's time zone (without a store: in the stores' default time zone)."""
+def local_today(store: str | None = None, *, now: datetime | None = None) -> date:
+    """Today in the store's time zone (without a store: in the stores' default time zone).
+    `now`: a naive UTC time instead of the clock's."""
     row = Store.get_or_none(Store.id == store) if store else None
     name = row.effective_timezone if row else STORE_DEFAULTS["timezone"]
-    return utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(name)).date()
+    return (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(name)).date()
 
 
-def parse_range(date_from=None, date_to=None, store: str | None = None) -> tuple[date, date]:
-    """The day range of a report: both given as ISO dates, or today (the store's local day) by default."""
-    today = local_today(store) if not (date_from and date_to) else None
+def stores_by_zone() -> dict[str, list[str]]:
+    """Every store's id under the time zone that applies to it."""
+    zones: dict[str, list[str]] = {}
+    for row in Store.select(Store.id, Store.timezone).order_by(Store.id):
+        zones.setdefault(row.effective_timezone, []).append(row.id)
+    return zones
+
+
+@dataclass(frozen=True)
+class Span:
+    """The local days a report covers: one range of days, for one store or all (each store's
+    days are its own local days), or, where the range starts or ends "today" over all
+    stores, each store's own today: `zones` then holds, per time zone, its stores and their
+    first and last day. `start`/`end`: the earliest and the latest day covered."""
+    start: date
+    end: date
+    store: str | None = None
+    zones: tuple[tuple[str, tuple[str, ...], date, date], ...] | None = None
+
+    @property
+    def per_store_today(self) -> bool:
+        return self.zones is not None
+
+    def where(self, model):
+        """The condition on a report table's `day` (and `store_id`)."""
+        if self.zones is None:
+            condition = (model.day >= self.start) & (model.day <= self.end)
+            return condition & (model.store_id == self.store) if self.store else condition
+        condition = None
+        for _zone_name, ids, first, last in self.zones:
+            part = model.store_id.in_(list(ids)) & (model.day >= first) & (model.day <= last)
+            condition = part if condition is None else condition | part
+        return condition
+
+    def utc_bounds(self) -> list[tuple[tuple[str, ...] | None, datetime, datetime]]:
+        """(stores, from, before) in naive UTC times covering the span's local days: one
+        entry per time zone (stores None: the one store asked for)."""
+        def utc(day: date, name: str) -> datetime:
+            return datetime.combine(day, time(), ZoneInfo(name)).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+        if self.store:
+            row = Store.get_or_none(Store.id == self.store)
+            name = row.effective_timezone if row else STORE_DEFAULTS["timezone"]
+            return [(None, utc(self.start, name), utc(self.end + timedelta(days=1), name))]
+        zones = self.zones if self.zones is not None else tuple(
+            (name, tuple(ids), self.start, self.end) for name, ids in stores_by_zone().items())
+        return [(ids, utc(first, name), utc(last + timedelta(days=1), name)) for name, ids, first, last in zones]
+
+
+def _day(value) -> date | None:
     try:
-        start = date.fromisoformat(date_from) if date_from else today
-        end = date.fromisoformat(date_to) if date_to else start if date_from else today
+        return date.fromisoformat(value) if value else None
     except (TypeError, ValueError):
         raise FleetError("from and to are dates like 2026-12-05", code="invalid_date") from None
+
+
+def _check(start: date, end: date) -> None:
     if end < start:
         raise FleetError("the report ends before it starts (to < from)", code="invalid_range")
     if (end - start).days >= MAX_DAYS:
         raise FleetError(f"a report covers at most {MAX_DAYS} days", code="invalid_range")
-    return start, end
+
+
+def parse_span(date_from=None, date_to=None, store: str | None = None, *, now: datetime | None = None,
+               days_back: int = 0) -> Span:
+    """The days of a report: from and to as ISO dates (to defaults to from). A range without
+    `from` starts today, or `days_back` days before it, and without `to` ends today: the
+    store's local today, or, over all stores, each store's own (a store in Los Angeles is
+    still on yesterday while Shanghai is on today)."""
+    first, last = _day(date_from), _day(date_to)
+    if first is not None:
+        last = last or first
+        _check(first, last)
+        return Span(first, last, store)
+
+    def days(today: date) -> tuple[date, date]:
+        start, end = today - timedelta(days=days_back), last or today
+        _check(start, end)
+        return start, end
+
+    if store:
+        return Span(*days(local_today(store, now=now)), store)
+    now = now or utcnow()
+    zones = []
+    for name, ids in stores_by_zone().items():
+        zones.append((name, tuple(ids), *days(now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(name)).date())))
+    if not zones:  # no stores yet: the default zone's today
+        return Span(*days(local_today(now=now)))
+    return Span(min(z[2] for z in zones), max(z[3] for z in zones), None, tuple(zones))
 
 
 def _margin(row: dict) -> dict:
@@ -77,20 +155,13 @@ def _margin(row: dict) -> dict:
     return row
 
 
-def _where(model, start, end, store):
-    condition = (model.day >= start) & (model.day <= end)
-    if store:
-        condition &= model.store_id == store
-    return condition
-
-
-def _sales_by(keys, start, end, store):
+def _sales_by(keys, span: Span):
     """Sale headers grouped by `keys` (SaleFact fields)."""
     fields = [getattr(SaleFact, k) for k in keys]
     query = (SaleFact.select(*fields, fn.COUNT(SaleFact.uuid).alias("sales"), fn.SUM(SaleFact.total).alias("total"),
                              fn.SUM(SaleFact.revenue).alias("revenue"), fn.SUM(SaleFact.cost).alias("cost"),
                              fn.COUNT(SaleFact.cost).alias("costed"))
-             .where(_where(SaleFact, start, end, store)).group_by(*fields).order_by(*fields).dicts())
+             .where(span.where(SaleFact)).group_by(*fields).order_by(*fields).dicts())
     out = []
     for row in query:
         if row.pop("costed") != row["sales"]:
@@ -100,11 +171,11 @@ def _sales_by(keys, start, end, store):
     return out
 
 
-def _refunds_by(keys, start, end, store) -> dict:
+def _refunds_by(keys, span: Span) -> dict:
     fields = [getattr(RefundFact, k) for k in keys]
     query = (RefundFact.select(*fields, fn.COUNT(RefundFact.uuid).alias("refunds"),
                                fn.SUM(RefundFact.total).alias("refunded"))
-             .where(_where(RefundFact, start, end, store)).group_by(*fields).dicts())
+             .where(span.where(RefundFact)).group_by(*fields).dicts())
     return {tuple(str(row[k]) for k in keys): (row["refunds"], int(row["refunded"] or 0)) for row in query}
 
 
@@ -124,7 +195,7 @@ _REFUND_COLS = [_col("refunds", "Refunds", "int"), _col("refunded", "Refunded", 
                 _col("net_sales", "Net sales", "money")]
 
 
-def _line_report(field, label, start, end, store):
+def _line_report(field, label, span: Span):
     column = getattr(SaleLineFact, field)
     extra = [SaleLineFact.name] if field == "sku" else []
     query = (SaleLineFact.select(column, *[fn.MAX(e).alias("name") for e in extra],
@@ -132,11 +203,11 @@ def _line_report(field, label, start, end, store):
                                  fn.SUM(SaleLineFact.net).alias("total"), fn.SUM(SaleLineFact.revenue).alias("revenue"),
                                  fn.SUM(SaleLineFact.cost).alias("cost"), fn.COUNT(SaleLineFact.id).alias("lines"),
                                  fn.COUNT(SaleLineFact.cost).alias("costed"))
-             .where(_where(SaleLineFact, start, end, store)).group_by(column).dicts())
+             .where(span.where(SaleLineFact)).group_by(column).dicts())
     refunds = {row[field]: row for row in (
         RefundLineFact.select(getattr(RefundLineFact, field), fn.SUM(RefundLineFact.qty_milli).alias("qty"),
                               fn.SUM(RefundLineFact.amount).alias("amount"))
-        .where(_where(RefundLineFact, start, end, store)).group_by(getattr(RefundLineFact, field)).dicts())}
+        .where(span.where(RefundLineFact)).group_by(getattr(RefundLineFact, field)).dicts())}
     rows = []
     for row in query:
         if row.pop("costed") != row["lines"]:
@@ -157,50 +228,52 @@ def _line_report(field, label, start, end, store):
     return columns, rows
 
 
-def run(name: str, *, date_from=None, date_to=None, store: str | None = None) -> dict:
-    """One report as a table (see the module docstring)."""
+def run(name: str, *, date_from=None, date_to=None, store: str | None = None, now: datetime | None = None) -> dict:
+    """One report as a table (see the module docstring). `now`: a naive UTC time for
+    "today" instead of the clock's."""
     if name not in REPORTS:
         raise FleetError(f"unknown report {name!r} (one of {', '.join(REPORTS)})", code="unknown_report")
     if store:
         get_store(store)  # store_not_found
-    start, end = parse_range(date_from, date_to, store)
+    span = parse_span(date_from, date_to, store, now=now)
+    start, end = span.start, span.end
     if name == "store":
         keys = ["store_id"]
-        rows = _with_refunds(_sales_by(keys, start, end, store), _refunds_by(keys, start, end, store), keys)
+        rows = _with_refunds(_sales_by(keys, span), _refunds_by(keys, span), keys)
         names = {s.id: s.name for s in Store.select(Store.id, Store.name)}
         for row in rows:
             row["store_name"] = names.get(row["store_id"], "")
         columns = [_col("store_id", "Store"), _col("store_name", "Name")] + _MONEY + _REFUND_COLS
     elif name == "day":
         keys = ["day"]
-        rows = _sales_by(keys, start, end, store)
+        rows = _sales_by(keys, span)
         for row in rows:
             row["day"] = str(row["day"])
-        rows = _with_refunds(rows, _refunds_by(keys, start, end, store), keys)
+        rows = _with_refunds(rows, _refunds_by(keys, span), keys)
         columns = [_col("day", "Day")] + _MONEY + _REFUND_COLS
     elif name == "hour":
         keys = ["hour"]
-        rows = _sales_by(keys, start, end, store)
+        rows = _sales_by(keys, span)
         for row in rows:
             row["hour"] = f"{row['hour']:02d}:00"
         columns = [_col("hour", "Hour (store time)")] + _MONEY
     elif name == "day_store_hour":
-        rows = _sales_by(["day", "store_id", "hour"], start, end, store)
+        rows = _sales_by(["day", "store_id", "hour"], span)
         for row in rows:
             row["day"], row["hour"] = str(row["day"]), f"{row['hour']:02d}:00"
         columns = [_col("day", "Day"), _col("store_id", "Store"), _col("hour", "Hour (store time)")] + _MONEY
     elif name == "product":
-        columns, rows = _line_report("sku", "SKU", start, end, store)
+        columns, rows = _line_report("sku", "SKU", span)
     elif name == "category":
-        columns, rows = _line_report("category", "Category", start, end, store)
+        columns, rows = _line_report("category", "Category", span)
     elif name == "cashier":
         keys = ["store_id", "cashier"]
-        rows = _with_refunds(_sales_by(keys, start, end, store), _refunds_by(keys, start, end, store), keys)
+        rows = _with_refunds(_sales_by(keys, span), _refunds_by(keys, span), keys)
         columns = [_col("store_id", "Store"), _col("cashier", "Cashier")] + _MONEY + _REFUND_COLS
     else:  # payment
         query = (PaymentFact.select(PaymentFact.method, PaymentFact.kind, fn.COUNT(PaymentFact.id).alias("count"),
                                     fn.SUM(PaymentFact.amount).alias("amount"))
-                 .where(_where(PaymentFact, start, end, store)).group_by(PaymentFact.method, PaymentFact.kind).dicts())
+                 .where(span.where(PaymentFact)).group_by(PaymentFact.method, PaymentFact.kind).dicts())
         by_method: dict[str, dict] = {}
         for row in query:
             entry = by_method.setdefault(row["method"], {"method": row["method"], "payments": 0, "taken": 0,
@@ -215,7 +288,7 @@ def run(name: str, *, date_from=None, date_to=None, store: str | None = None) ->
         columns = [_col("method", "Method"), _col("payments", "Payments", "int"), _col("taken", "Taken", "money"),
                    _col("refunds", "Refunds", "int"), _col("paid_out", "Paid out", "money"),
                    _col("net", "Net", "money")]
-    currencies = _currencies(start, end, store)
+    currencies = _currencies(span)
     mixed = len(currencies) > 1
     totals = {}
     for column in columns:
@@ -232,16 +305,16 @@ def run(name: str, *, date_from=None, date_to=None, store: str | None = None) ->
                    "several stores add amounts in different currencies, and there are no money totals. Show one "
                    "store at a time, or correct the tills' currency (Stores: currency_mismatch alerts).")
     return {"report": name, "title": REPORTS[name], "from": start.isoformat(), "to": end.isoformat(),
-            "store": store, "columns": columns, "rows": rows, "totals": totals, "currencies": currencies,
-            "warning": warning}
+            "store": store, "each_store_today": span.per_store_today, "columns": columns, "rows": rows,
+            "totals": totals, "currencies": currencies, "warning": warning}
 
 
-def _currencies(start, end, store) -> list[str]:
+def _currencies(span: Span) -> list[str]:
     """The currencies of the sales and refunds a report covers."""
-    found = {row.currency for row in SaleFact.select(SaleFact.currency).where(_where(SaleFact, start, end, store))
+    found = {row.currency for row in SaleFact.select(SaleFact.currency).where(span.where(SaleFact))
              .distinct()}
     found |= {row.currency for row in RefundFact.select(RefundFact.currency)
-              .where(_where(RefundFact, start, end, store)).distinct()}
+              .where(span.where(RefundFact)).distinct()}
     return sorted(c for c in found if c)
 
 
@@ -267,13 +340,16 @@ def chart_series(report: dict, value: str = "total", limit: int = 40) -> dict:
     return {"labels": labels, "values": values}
 
 
-def today_by_hour(store: str | None = None, *, report: dict | None = None) -> dict:
-    """Today's takings per local hour (each store's own), every hour present (the console's chart).
-    `report`: today's hour report (`run("hour", store=store)`) when the caller has run it already."""
-    report = report or run("hour", store=store)
+def today_by_hour(store: str | None = None, *, report: dict | None = None, now: datetime | None = None) -> dict:
+    """Today's takings per local hour, each store's own today and hours, every hour present
+    (the console's chart). `report`: today's hour report (`run("hour", store=store)`) when
+    the caller has run it already. `day`: the day, or "first … last" when the stores are
+    not all on the same day."""
+    report = report or run("hour", store=store, now=now)
     by_hour = {row["hour"]: row for row in report["rows"]}
     labels = [f"{h:02d}:00" for h in range(24)]
-    return {"day": report["from"], "labels": labels,
+    day = report["from"] if report["from"] == report["to"] else f"{report['from']} … {report['to']}"
+    return {"day": day, "labels": labels,
             "values": [by_hour.get(label, {}).get("total", 0) for label in labels],
             "sales": [by_hour.get(label, {}).get("sales", 0) for label in labels],
             "totals": report["totals"]}

@@ -10,14 +10,13 @@ head office has not yet seen named (records of older tills) are listed under
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from peewee import JOIN, fn
 
 from .errors import FleetError
-from .models import STORE_DEFAULTS, Product, StockMoveFact, StockTakeLineFact, Store, StoreProduct
-from .reports import parse_range
+from .models import Product, StockMoveFact, StockTakeLineFact, StoreProduct
+from .reports import parse_span
 from .stores import get_store
 
 DEFAULT_LOW_MILLI = 5000
@@ -62,21 +61,20 @@ def low_stock(store: str | None = None, below_milli: int = DEFAULT_LOW_MILLI) ->
     return rows
 
 
-def stock_take_variances(store: str | None = None, *, date_from=None, date_to=None) -> list[dict]:
-    """The applied stock takes in a range of days (the store's local days; without a store,
-    the stores' default time zone's): per take its lines and total value."""
-    start, end = parse_range(date_from, date_to, store)
-    row = Store.get_or_none(Store.id == store) if store else None
-    zone = ZoneInfo(row.effective_timezone if row else STORE_DEFAULTS["timezone"])
-
-    def utc(day):
-        return datetime.combine(day, time(), zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-    first, after = utc(start), utc(end + timedelta(days=1))
-    query = StockTakeLineFact.select().where((StockTakeLineFact.applied_at >= first)
-                                             & (StockTakeLineFact.applied_at < after))
-    if store:
-        query = query.where(StockTakeLineFact.store_id == store)
+def stock_take_variances(store: str | None = None, *, date_from=None, date_to=None, days_back: int = 0,
+                         now: datetime | None = None) -> list[dict]:
+    """The applied stock takes in a range of days, each store's own local days (without
+    `from`: from `days_back` days before each store's own today; reports.parse_span): per
+    take its lines and total value."""
+    span = parse_span(date_from, date_to, store, now=now, days_back=days_back)
+    condition = None
+    for ids, first, before in span.utc_bounds():
+        part = (StockTakeLineFact.applied_at >= first) & (StockTakeLineFact.applied_at < before)
+        part &= (StockTakeLineFact.store_id == store) if ids is None else StockTakeLineFact.store_id.in_(list(ids))
+        condition = part if condition is None else condition | part
+    if condition is None:  # no stores: no stock takes
+        return []
+    query = StockTakeLineFact.select().where(condition)
     takes: dict[str, dict] = {}
     for line in query.order_by(StockTakeLineFact.applied_at.desc(), StockTakeLineFact.sku):
         take = takes.setdefault(line.take_uuid, {"uuid": line.take_uuid, "store_id": line.store_id,

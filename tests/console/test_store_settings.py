@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from fleet_server import reports, stores
+from fleet_server import reports
 from fleet_server.db import write_transaction
 from fleet_server.ingest import Incoming, store_records, store_status
-from fleet_server.models import Device, SaleFact, Store, utcnow
+from fleet_server.models import Device, SaleFact, utcnow
 from fleetpos.messages import DeviceStatus, Record
 
 from .test_local_time import sale

@@ -32,8 +32,9 @@ def today():
 
 
 _RANGE = [query_param("from", {"type": "string", "format": "date"},
-                      "first day, each store's local day (default today)"),
-          query_param("to", {"type": "string", "format": "date"}, "last day, each store's local day (default: from)"),
+                      "first day, each store's local day (default: each store's own today)"),
+          query_param("to", {"type": "string", "format": "date"},
+                      "last day, each store's local day (default: from, or each store's own today)"),
           query_param("store", {"type": "string", "maxLength": 64}, "one store only")]
 
 OPENAPI_SCHEMAS = {
@@ -41,6 +42,9 @@ OPENAPI_SCHEMAS = {
                "properties": {
                    "report": {"type": "string", "enum": list(reports.REPORTS)}, "title": {"type": "string"},
                    "from": {"type": "string"}, "to": {"type": "string"}, "store": {"type": ["string", "null"]},
+                   "each_store_today": {"type": "boolean", "description": "the range starts or ends on each "
+                                        "store's own today (stores in other time zones can be on other days): "
+                                        "from and to are the earliest and the latest of them"},
                    "columns": {"type": "array", "items": {"type": "object", "properties": {
                        "key": {"type": "string"}, "label": {"type": "string"},
                        "type": {"type": "string", "enum": ["text", "int", "money", "qty", "bp"]}}}},
