@@ -1,5 +1,6 @@
 """A failed login never tells whether the username exists: the same message, status,
-hashing work and lock-out for an unknown username as for a real user's wrong password."""
+hashing work and lock-out for an unknown username as for a real user's wrong password
+(the counting on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def _refusal(settings, username, password, now):
     return refused.value.status, refused.value.code, refused.value.message
 
 
-def test_an_unknown_username_is_locked_out_exactly_like_a_real_one(office):
+def test_an_unknown_username_is_locked_out_exactly_like_a_real_one(any_office):
+    office = any_office
     username, password = office.make_user("viewer")  # test settings: 3 failures lock for 5 minutes
     settings = office.config.console
     now = utcnow().replace(microsecond=0)
@@ -86,7 +88,8 @@ def test_every_login_attempt_costs_one_scrypt_whoever_it_names(office, monkeypat
         assert calls == [cost]
 
 
-def test_unknown_usernames_rows_stay_bounded(office, monkeypatch):
+def test_unknown_usernames_rows_stay_bounded(any_office, monkeypatch):
+    office = any_office
     settings = office.config.console
     monkeypatch.setattr(users, "THROTTLE_ROWS", 5)
     now = utcnow()
