@@ -148,8 +148,10 @@ def test_returns_refuse_more_than_was_sold_and_a_second_return_sees_what_is_left
     expect(row.locator("input[data-qty]")).to_have_value("1")
     expect(page.locator("[data-testid=refund-total]")).to_have_text(money(cola["net"] - cola["net"] // 2))
 
-    # the till's own scanner (grabbed: it types into no page) reads a receipt's QR code here
-    sim_till.sim("POST", "scan", {"code": other["uuid"]})
+    # the till's own scanner (grabbed: it types into no page) reads a receipt's QR code here,
+    # once the till has confirmed that its reads come to this page
+    expect(page.locator("#refund")).to_have_attribute("data-scans", "claimed")
+    assert sim_till.sim("POST", "scan", {"code": other["uuid"]})["ok"]
     expect(page.locator("#r-heading")).to_contain_text(other["receipt_no"])
     assert sim_till.query("SELECT COUNT(*) FROM sale WHERE status = 'open'") == [(0,)]  # not sold again
 
@@ -223,14 +225,27 @@ def test_manager_stock_lookup_adjust_goods_receipt_stock_take_and_low_stock(sim_
 
     # stock take by scanning: 3 colas counted against 10 on hand
     page.locator("[data-view=take]").click()
-    page.locator("[data-action=start-take]").click()
+    start = page.locator("[data-action=start-take]")
+    expect(start).to_be_visible()  # the view's own load of the open take has been answered
+    reloads = []
+    count_reload = lambda request: reloads.append(request.url) if "/api/stock/takes/open" in request.url else None
+    page.on("request", count_reload)
+    start.click()
     expect(page.locator("#take-lines")).to_have_count(1)
-    # counted with the till's own scanner: on the stock tab its reads come here, not into a sale
-    for _ in range(3):
-        sim_till.sim("POST", "scan", {"code": COLA})
-        page.wait_for_timeout(600)  # the scanner drops the same code read again within 500 ms
+    # no reload of the take was asked with the start: its answer (no take yet) could come after the
+    # new take's and put the start button back (a click anywhere in the page used to re-open the tab)
+    page.remove_listener("request", count_reload)
+    assert reloads == []
+    # counted with the till's own scanner: on the stock tab its reads come here, not into a sale,
+    # once the till has confirmed the page's claim (over Socket.IO, on its own time: a read
+    # before that goes to the sale path and is lost to the count)
+    expect(page.locator("#manager")).to_have_attribute("data-scans", "claimed")
     take = page.locator("#take-lines")
-    expect(take.locator("[data-figure=counted]")).to_have_text("3")
+    for counted in ("1", "2", "3"):
+        if counted != "1":
+            page.wait_for_timeout(600)  # the scanner drops the same code read again within 500 ms
+        assert sim_till.sim("POST", "scan", {"code": COLA})["ok"]  # not dropped as a repeat
+        expect(take.locator("[data-figure=counted]")).to_have_text(counted)
     expect(take.locator("[data-figure=variance]")).to_have_text("-7")
     expect(page.locator("[data-figure=total_variance]")).to_have_text(money(-7 * 180))
     page.locator("[data-action=apply-take]").click()

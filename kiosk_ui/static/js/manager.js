@@ -148,7 +148,9 @@ function showTab(name) {
 }
 
 main.addEventListener("click", (event) => {
-  const tab = event.target.closest("[data-tab]");
+  // the tab buttons only: #manager itself carries data-tab (the tab in front), and a click
+  // anywhere in it re-opening the tab reloaded the stock view under the manager's feet
+  const tab = event.target.closest("button[data-tab]");
   if (tab) showTab(tab.dataset.tab);
 });
 // F-keys for the tabs: F1 cashiers, F2 stock, F3 reports, F4 audit
@@ -161,7 +163,7 @@ document.addEventListener("keydown", (event) => {
 initStock();
 // on the stock tab the till's scanner counts, looks up and receives here instead of selling
 const tellScans = claimScans(connectLive("till", { scan: ({ code }) => stockScan(code) }),
-                             () => main.dataset.tab === "stock");
+                             () => main.dataset.tab === "stock", main);
 const wanted = new URLSearchParams(location.search).get("tab");
 $("add-cashier").addEventListener("click", addCashier);
 $("audit-more").addEventListener("click", () => loadAudit(true).catch(showError));

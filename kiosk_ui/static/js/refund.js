@@ -374,5 +374,5 @@ document.addEventListener("keydown", (event) => {
 initChrome();
 setMode("find");
 // the till's own scanner (which types into no page) reads receipts here while this screen is up
-claimScans(connectLive("till", { scan: ({ code }) => find(code) }), () => true);
+claimScans(connectLive("till", { scan: ({ code }) => find(code) }), () => true, main);
 loadRecent().then(() => { main.dataset.state = "ready"; });

@@ -167,9 +167,21 @@ async function receive() {
 
 // -- stock take
 
+// The till's answers about the take in the order they were asked: a load answered after a
+// later question (another load, or a take started, applied or cancelled) is out of date.
+let takeAsked = 0;
+let takeShown = 0;
+
+function setTake(take, asked = ++takeAsked) {
+  if (asked < takeShown) return;
+  takeShown = asked;
+  state.take = take;
+  if (state.view === "take") drawTake(); // (an answer that comes after the manager moved on draws nothing)
+}
+
 async function loadTake() {
-  state.take = (await api("GET", "/api/stock/takes/open")).stock_take;
-  drawTake();
+  const asked = ++takeAsked;
+  setTake((await api("GET", "/api/stock/takes/open")).stock_take, asked);
 }
 
 function drawTake() {
@@ -200,10 +212,7 @@ function drawTake() {
 async function startTake() {
   try {
     const done = await withOverride((override) => api("POST", "/api/stock/takes", { override }));
-    if (done) {
-      state.take = done.stock_take;
-      drawTake();
-    }
+    if (done) setTake(done.stock_take);
   } catch (error) {
     fail(error);
   }
@@ -236,8 +245,7 @@ async function applyTake() {
     const done = await withOverride((override) => api("POST", `/api/stock/takes/${state.take.uuid}/apply`, { override }));
     if (!done) return;
     toast(t("stock.take_applied", { value: money(done.stock_take.total_variance_value ?? 0) }), "ok");
-    state.take = null;
-    drawTake();
+    setTake(null);
   } catch (error) {
     fail(error);
   }
@@ -247,8 +255,7 @@ async function cancelTake() {
   if (!await confirmBox({ title: t("stock.cancel_take"), confirmLabel: t("stock.cancel_take"), danger: true })) return;
   try {
     await api("POST", `/api/stock/takes/${state.take.uuid}/cancel`);
-    state.take = null;
-    drawTake();
+    setTake(null);
   } catch (error) {
     fail(error);
   }
