@@ -200,7 +200,8 @@ ENROLL_CONTENT = ('store_id = "store-0042"\nurl = "https://fleet.example.com:807
 def test_flash_puts_keys_and_the_enrollment_file_on_the_boot_partition_then_leaves_the_card_alone(card, tmp_path):
     require_ansible()
     image, raw = make_boot_image(tmp_path, compressed=True)
-    keys = [public_key("ana@laptop"), public_key("bo@laptop", "ecdsa-sha2-nistp256")]
+    keys = [public_key("ana@laptop"), public_key("bo@laptop", "ecdsa-sha2-nistp256"),
+            'restrict,from="192.0.2.0/24" ' + public_key("cy@office", "ssh-rsa")]
     boot = {"flash_authorized_keys": keys, "flash_enroll_content": ENROLL_CONTENT}
 
     check = flash(card, image, "--check", boot=boot)
