@@ -222,10 +222,11 @@ def test_flash_puts_keys_and_the_enrollment_file_on_the_boot_partition_then_leav
     assert again.returncode == 0, again.output[-4000:]
     assert again.recap("localhost")["changed"] == 0, again.changed_tasks()
 
-    # other keys: the boot partition is written again, the rest of the card stays the image
+    # other keys: only the boot partition is written again, the rest of the card stays the image
     other = [public_key("cy@laptop")]
     changed = flash(card, image, boot={"flash_authorized_keys": "\n".join(other) + "\n"})
     assert changed.returncode == 0, changed.output[-4000:]
+    assert changed.changed_tasks() == ["flash : Flash write the boot partition"]
     assert card_file(card, "authorized_keys") == other[0] + "\n"
     assert card_names(card) == {"config.txt", "authorized_keys"}
     assert_image_outside_the_boot_partition(card, raw)
@@ -315,3 +316,10 @@ def test_flash_refuses_boot_files_the_till_could_not_use_without_writing(card, t
     refused(run, card, reason)
     assert "NOT FLASHED" in run.output
     assert PRIVATE_KEY_BODY not in run.output, "the private key was echoed"
+
+
+def test_flash_refuses_boot_files_for_an_image_without_a_partition_table(card, tmp_path):
+    require_ansible()
+    image = write_image(tmp_path, b"\0" * 512 + os.urandom(3 * MIB), compressed=False)  # no MBR
+    refused(flash(card, image, boot={"flash_authorized_keys": [public_key("ana@laptop")]}), card,
+            "has no partition table that sfdisk can read")
