@@ -283,6 +283,16 @@ def test_flash_gets_a_token_from_head_office_once_and_the_till_can_enroll_with_i
     assert again.recap("localhost")["changed"] == 0, again.changed_tasks()
     assert card_file(card, "fleetpos-enroll.toml") == enroll_file
 
+    # enroll_force spends a new token (head office voids the old): only the boot partition changes
+    forced = flash(card, image, boot={**boot, "enroll_force": True})
+    assert forced.returncode == 0, forced.output[-4000:]
+    assert forced.changed_tasks() == ["flash : Flash write the boot partition"]
+    old_token, enroll_file = token, card_file(card, "fleetpos-enroll.toml")
+    token = enroll_file.split('token = "', 1)[1].split('"', 1)[0]
+    assert token != old_token
+    voided = office.client.post("/api/enroll", json={"token": old_token})
+    assert voided.status_code >= 400, voided.get_json()
+
     # the token on the card is the one head office holds for till-1
     enrolled = office.client.post("/api/enroll", json={"token": token})
     assert enrolled.status_code == 200, enrolled.get_json()
