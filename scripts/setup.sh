@@ -13,6 +13,7 @@ APT_PACKAGES=(
   mosquitto postgresql                                 # broker and head office's PostgreSQL (started per run, not as services)
   mmdebstrap xz-utils openssh-client                   # Ansible tests: a bookworm chroot for the appliance role, images, ssh
   python3-pip                                          # image-build/wheelhouse.sh (Ansible tests, image build) runs python3 -m pip
+  mtools dosfstools fdisk                              # flash role tests: a FAT boot partition written without mounting (mcopy, sfdisk)
 )
 if [ "$#" -gt 0 ]; then APT_PACKAGES+=("$@"); fi
 
