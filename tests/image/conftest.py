@@ -194,6 +194,14 @@ class Guest:
     def ssh(self, command: str, timeout=60) -> subprocess.CompletedProcess:
         return run(self.ssh_args() + [command], timeout)
 
+    def ssh_ready(self) -> bool:
+        """Whether a login works now; one that hangs (sshd still starting, or a loaded
+        machine's emulated guest slow to answer) is a no for this try, not an error."""
+        try:
+            return self.ssh("true", timeout=60).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
     def open_tunnel(self, guest_port=8080):
         self.http_port = free_port()
         self.tunnel = subprocess.Popen(
@@ -264,8 +272,7 @@ def guest(built_image, head_office, tmp_path_factory):
         vm.report = dict(field.split("=", 1) for field in line.group(1).split())
         vm.report_after = time.monotonic() - vm.started
         print(f"boot report after {vm.report_after:.0f} s: {line.group(1)}")
-        wait_for("ssh login with the key from the boot partition",
-                 lambda: vm.ssh("true", timeout=30).returncode == 0, SSH_TIMEOUT, alive=vm.alive)
+        wait_for("ssh login with the key from the boot partition", vm.ssh_ready, SSH_TIMEOUT, alive=vm.alive)
         vm.open_tunnel()
 
         def healthz_through_tunnel():

@@ -3,7 +3,8 @@ conftest.py) over ssh, with the key from the boot partition: site.yml (appliance
 enroll) in check mode, then for real changing nothing (the image is what the roles make);
 then replace.yml,
 which revokes the guest's device at head office and enrolls the guest again as its
-replacement, and a second time changes nothing.
+replacement, and a second time changes nothing; then replace.yml once more, as on a new Pi,
+restoring a copy of the till's database taken off the "broken" one.
 
 The guest is offline except for head office (QEMU's guestfwd): the roles install no
 packages on a till that has them, which is what this proves for the image.
@@ -11,9 +12,12 @@ packages on a till that has them, which is what this proves for the image.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -99,3 +103,47 @@ def test_replace_playbook_revokes_the_old_device_and_enrolls_the_guest(guest, in
     assert again.returncode == 0, again.output[-6000:]
     assert again.recap(HOST)["changed"] == 0, f"second run changed: {again.changed_tasks()}"
     print(f"replace.yml second run on the QEMU guest: {again.seconds:.0f} s", file=sys.stderr)
+
+
+def test_replace_playbook_restores_the_broken_pi_s_database(guest, inventory, head_office, tmp_path):
+    require_ansible()
+    fleetpos = "runuser -u fleetpos -- /opt/fleetpos/current/bin/fleetpos"
+    made = guest.ssh(f"{fleetpos} backup --config /etc/fleetpos/till.toml --reason test")
+    assert made.returncode == 0, made.stderr
+    remote = made.stdout.strip().splitlines()[-1]
+    copied = guest.ssh(f"base64 -w0 {remote}", timeout=120)
+    assert copied.returncode == 0, copied.stderr
+    # the copy as a technician takes it off the old card, with a sale's worth of proof in it
+    backup = tmp_path / "broken-pi-till.sqlite3"
+    backup.write_bytes(base64.b64decode(copied.stdout))
+    with sqlite3.connect(backup) as db:
+        db.execute("INSERT OR IGNORE INTO tax_class (code, name, rate_bp) VALUES ('restore-proof', 'proof', 0)")
+        db.execute("INSERT INTO product (sku, name, unit, price, tax_class_id, active, updated_at) "
+                   "VALUES ('RESTORE-PROOF', '恢复证明', 'each', 4200, 'restore-proof', 1, '2026-12-05 10:00:00')")
+        db.execute("INSERT INTO counter (name, value) VALUES ('receipt:proof', 41) "
+                   "ON CONFLICT (name) DO UPDATE SET value = 41")
+    guest.ssh("rm -f /var/lib/fleetpos/replaced.json")  # this guest now plays a new Pi
+
+    args = ["-e", f"replace_store_id={STORE}", "-e", f"replace_device_id={DEVICE}",
+            "-e", f"replace_backup_file={backup}"]
+    run = run_playbook("replace.yml", inventory, *args, timeout=1800)
+    assert run.returncode == 0, run.output[-6000:]
+    print(f"replace.yml with a restore on the QEMU guest: {run.seconds:.0f} s")
+    assert "replace : Replace restore the database (checked, migrated, this Pi's enrollment kept)" in \
+        run.changed_tasks(), run.changed_tasks()
+    assert "NOT RESTORED" not in run.output
+    query = ("python3 -c 'import sqlite3; db = sqlite3.connect(\"file:/var/lib/fleetpos/till.sqlite3?mode=ro\", uri=True); "
+             "print(db.execute(\"SELECT name FROM product WHERE sku = ?\", (\"RESTORE-PROOF\",)).fetchone()[0]); "
+             "print(db.execute(\"SELECT value FROM counter WHERE name = ?\", (\"receipt:proof\",)).fetchone()[0])'")
+    restored = guest.ssh(query)
+    assert restored.stdout.split() == ["恢复证明", "41"], restored.stdout + restored.stderr
+    marker = json.loads(guest.ssh("cat /var/lib/fleetpos/replaced.json").stdout)
+    assert marker["backup_restored"] is True
+    assert marker["backup_sha256"] == hashlib.sha256(backup.read_bytes()).hexdigest()
+    assert guest.ssh("ls /var/lib/fleetpos/backups").stdout.count("before-restore") == 1
+    assert guest.ssh("test -e /var/lib/fleetpos/restore.sqlite3").returncode != 0  # the upload is gone
+    assert guest.ssh("systemctl is-active fleetpos-till fleetpos-sync").stdout.split() == ["active", "active"]
+    enrolled = json.loads(guest.ssh("cat /var/lib/fleetpos/enrollment.json").stdout)
+    assert enrolled["state"] == "enrolled", enrolled
+    device = head_office.call("GET", f"/api/stores/{STORE}/devices/{DEVICE}")["device"]
+    assert device["state"] == "active", device
