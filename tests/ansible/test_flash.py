@@ -245,7 +245,7 @@ def test_flash_makes_the_enrollment_file_from_the_enroll_variables(card, tmp_pat
     first = flash(card, image, boot=boot)
     assert first.returncode == 0, first.output[-4000:]
     assert card_file(card, "fleetpos-enroll.toml") == (
-        "# fleetpos enrollment file (written by Ansible's enroll role; format: docs/image.md).\n"
+        "# fleetpos enrollment file (written by Ansible's enroll or flash role; format: docs/image.md).\n"
         "# The one-time token is removed from it once the till has enrolled.\n"
         'store_id = "store-0042"\ndevice_id = "till-2"\nurl = "https://fleet.example.com:8070"\n'
         'token = "Tok_123-abc"\nca_file = "fleetpos-ca.pem"\n')
