@@ -107,11 +107,25 @@ def cmd_backup(args) -> None:
     print(info.path)
 
 
+def _answers(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def cmd_restore(args) -> None:
     """Put a backup in place of the till's database (stop the till and sync units first)."""
     from appliance import backup
 
     config = _config(args)
+    if _answers(config.server.host, config.server.port):
+        sys.exit(f"error: a till is running on {config.server.host}:{config.server.port}: stop it and the sync "
+                 f"agent first (systemctl stop fleetpos-till fleetpos-sync); it would go on with what it had "
+                 f"read from the database being replaced")
     try:
         replaced = backup.restore_backup(Path(args.file), config.database_path, store_id=config.store.id,
                                          device_id=config.device.id, force=args.force,

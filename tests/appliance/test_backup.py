@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -194,8 +195,11 @@ def test_restore_of_an_old_release_s_backup_migrates_it(tmp_path):
 
 
 def test_the_backup_and_restore_commands(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     config_file = tmp_path / "till.toml"
-    config_file.write_text(f'[data]\ndir = "{tmp_path / "data"}"\n')
+    config_file.write_text(f'[data]\ndir = "{tmp_path / "data"}"\n[server]\nport = {port}\n')
     env = {**os.environ, "FLEETPOS_CONFIG": str(config_file)}
 
     def fleetpos(*args, check=True):
@@ -206,6 +210,10 @@ def test_the_backup_and_restore_commands(tmp_path):
     path = fleetpos("backup").stdout.strip().splitlines()[-1]  # after the log lines (stdout, journald)
     assert path.endswith("-manual.sqlite3") and os.path.exists(path)
     assert path in fleetpos("backup", "--list").stdout
+    listener.listen()  # as if the till were running
+    running = fleetpos("restore", path, check=False)
+    assert running.returncode != 0 and f"a till is running on 127.0.0.1:{port}" in running.stderr
+    listener.close()
     done = fleetpos("restore", path)
     assert "restored" in done.stdout and "before-restore" in done.stdout
     refused = fleetpos("restore", str(tmp_path / "nope.sqlite3"), check=False)
