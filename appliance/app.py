@@ -8,6 +8,7 @@ import shutil
 
 from flask import Flask, jsonify
 
+import fleetpos
 from fleetpos.webapp import setup_json_app
 
 from . import backup
@@ -64,7 +65,8 @@ def create_app(config: TillConfig | None = None, *, ctx: TillContext | None = No
     def healthz():
         writable, detail = database.check_writable(ctx.db)
         free = shutil.disk_usage(config.data_dir).free
-        body = {"ok": writable, "database": detail, "schema_version": database.schema_version(ctx.db),
+        body = {"ok": writable, "version": fleetpos.__version__, "database": detail,
+                "schema_version": database.schema_version(ctx.db),
                 "store_id": config.store.id, "device_id": config.device.id, "disk_free_bytes": free}
         return jsonify(body), 200 if writable else 503
 

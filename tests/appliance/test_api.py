@@ -1,5 +1,6 @@
 """The JSON API end to end through Flask's test client."""
 
+import fleetpos
 from appliance.barcodes import WeightedLayout, make_weighted
 from appliance.schema import MIGRATIONS
 
@@ -11,6 +12,7 @@ def test_healthz_says_the_database_is_writable(client):
     assert response.status_code == 200
     assert response.json["ok"] is True and response.json["database"] == "writable"
     assert response.json["schema_version"] == MIGRATIONS[-1].version
+    assert response.json["version"] == fleetpos.__version__  # what an upgrade's health check compares
 
 
 def test_everything_but_health_and_login_needs_a_session(client):

@@ -4,7 +4,8 @@ enroll) in check mode, then for real changing nothing (the image is what the rol
 then replace.yml,
 which revokes the guest's device at head office and enrolls the guest again as its
 replacement, and a second time changes nothing; then replace.yml once more, as on a new Pi,
-restoring a copy of the till's database taken off the "broken" one.
+restoring a copy of the till's database taken off the "broken" one; last, site.yml upgrading
+to a release that migrates the database and then crashes, which must roll back by itself.
 
 The guest is offline except for head office (QEMU's guestfwd): the roles install no
 packages on a till that has them, which is what this proves for the image.
@@ -147,3 +148,73 @@ def test_replace_playbook_restores_the_broken_pi_s_database(guest, inventory, he
     assert enrolled["state"] == "enrolled", enrolled
     device = head_office.call("GET", f"/api/stores/{STORE}/devices/{DEVICE}")["device"]
     assert device["state"] == "active", device
+
+
+# A release that does what a bad upgrade does: the till migrates the database (after the
+# backup every migration is preceded by) and then crashes. Other commands are the old release's.
+BROKEN_RELEASE = """#!/bin/sh
+[ "$1" = till ] || exec /opt/fleetpos/releases/{old}/bin/fleetpos "$@"
+if [ ! -e /var/lib/fleetpos/broken-release-migrated ]; then  # once, as a real migration
+  /opt/fleetpos/releases/{old}/bin/fleetpos backup --config /etc/fleetpos/till.toml --reason before-migration-{schema}
+  python3 -c 'import sqlite3; db = sqlite3.connect("/var/lib/fleetpos/till.sqlite3"); db.execute("INSERT INTO schema_version VALUES (99, \\"broken\\", datetime())"); db.commit()'
+  touch /var/lib/fleetpos/broken-release-migrated
+fi
+echo "this release crashes after migrating" >&2
+exit 3
+"""
+
+
+def test_an_upgrade_that_passes_its_health_check_stays_and_the_way_back_too(guest, inventory):
+    require_ansible()
+    old = guest.ssh("cat /opt/fleetpos/current/VERSION").stdout.strip()
+    good = "0.1.1-test"
+    # the same code under another version number: a release that starts and answers
+    made = guest.ssh(f"cp -a /opt/fleetpos/releases/{old} /opt/fleetpos/releases/{good} && "
+                     f"echo {good} > /opt/fleetpos/releases/{good}/VERSION && "
+                     f"sed -i 's/^__version__ = .*/__version__ = \"{good}\"/' "
+                     f"/opt/fleetpos/releases/{good}/lib/python3*/site-packages/fleetpos/__init__.py && "
+                     # the copied command's #! still names the old release's python
+                     f"sed -i '1s|/releases/{old}/|/releases/{good}/|' /opt/fleetpos/releases/{good}/bin/fleetpos")
+    assert made.returncode == 0, made.stderr
+    try:
+        for version in (good, old):
+            run = run_playbook("site.yml", inventory, "--tags", "appliance", "-e", f"appliance_version={version}",
+                               timeout=1800)
+            assert run.returncode == 0, run.output[-4000:]
+            print(f"site.yml --tags appliance to {version} on the QEMU guest: {run.seconds:.0f} s")
+            assert "appliance : Appliance restart the till and the sync agent on the new release" in \
+                run.changed_tasks(), run.changed_tasks()
+            assert guest.ssh("readlink /opt/fleetpos/current").stdout.strip() == f"releases/{version}"
+            assert json.loads(guest.http_get("/healthz")[2])["version"] == version
+    finally:
+        guest.ssh(f"ln -sfn releases/{old} /opt/fleetpos/current.tmp && mv -T /opt/fleetpos/current.tmp "
+                  f"/opt/fleetpos/current && rm -rf /opt/fleetpos/releases/{good}")
+
+
+def test_an_upgrade_that_fails_its_health_check_rolls_back_release_and_database(guest, inventory):
+    require_ansible()
+    old = guest.ssh("cat /opt/fleetpos/current/VERSION").stdout.strip()
+    schema = json.loads(guest.http_get("/healthz")[2])["schema_version"]
+    broken = "0.0.0-broken"
+    script = BROKEN_RELEASE.format(old=old, schema=schema)
+    made = guest.ssh(f"mkdir -p /opt/fleetpos/releases/{broken}/bin && "
+                     f"echo {broken} > /opt/fleetpos/releases/{broken}/VERSION && "
+                     f"base64 -d > /opt/fleetpos/releases/{broken}/bin/fleetpos <<'EOF'\n"
+                     f"{base64.b64encode(script.encode()).decode()}\nEOF\n"
+                     f"chmod 0755 /opt/fleetpos/releases/{broken}/bin/fleetpos")
+    assert made.returncode == 0, made.stderr
+    try:
+        run = run_playbook("site.yml", inventory, "--tags", "appliance", "-e", f"appliance_version={broken}",
+                           "-e", "appliance_health_seconds=60", timeout=1800)
+        assert run.returncode != 0, run.output[-4000:]
+        print(f"site.yml upgrade to a broken release and its roll back on the QEMU guest: {run.seconds:.0f} s")
+        assert "failed its health check" in run.output and f"rolled back to {old}" in run.output, run.output[-4000:]
+        assert "database restored from till-" in run.output and "the till answers again" in run.output, \
+            run.output[-4000:]
+        assert guest.ssh("readlink /opt/fleetpos/current").stdout.strip() == f"releases/{old}"
+        health = json.loads(guest.http_get("/healthz")[2])
+        assert health["ok"] is True and health["version"] == old and health["schema_version"] == schema, health
+        assert guest.ssh("ls /var/lib/fleetpos/backups").stdout.count("before-restore") >= 1
+        assert guest.ssh("systemctl is-active fleetpos-till fleetpos-sync").stdout.split() == ["active", "active"]
+    finally:
+        guest.ssh(f"rm -rf /opt/fleetpos/releases/{broken} /var/lib/fleetpos/broken-release-migrated")
