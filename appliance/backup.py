@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from peewee import SqliteDatabase
+
 from . import schema
+from .db import PRAGMAS, connection_schema_version, has_table, migrate
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +69,6 @@ def list_backups(directory: Path) -> list[BackupInfo]:
     return sorted(found, key=lambda info: info.path.name)
 
 
-def _has_table(connection: sqlite3.Connection, name: str) -> bool:
-    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                              (name,)).fetchone() is not None
-
-
-def _schema_version(connection: sqlite3.Connection) -> int:
-    if not _has_table(connection, "schema_version"):
-        return 0
-    return connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
-
-
 def _check(connection: sqlite3.Connection, what: str) -> None:
     problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
     if problems != ["ok"]:
@@ -112,8 +104,9 @@ def make_backup(db_path: Path, directory: Path, *, reason: str, keep: int = DEFA
                           f"the database needs {needed // 2**20} MiB (delete old backups or free space)")
     now = (clock or (lambda: datetime.now(timezone.utc)))()
     source = sqlite3.connect(db_path)
+    partial = None
     try:
-        version = _schema_version(source)
+        version = connection_schema_version(source)
         final = directory / f"till-{now.strftime('%Y%m%dT%H%M%S%fZ')}-v{version}-{reason}.sqlite3"
         partial = directory / f".{final.name}.partial"
         partial.unlink(missing_ok=True)
@@ -125,29 +118,31 @@ def make_backup(db_path: Path, directory: Path, *, reason: str, keep: int = DEFA
         finally:
             target.close()
     except sqlite3.Error as exc:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         raise BackupError(f"could not back up {db_path}: {exc}") from exc
     finally:
         source.close()
     _fsync(partial)
     os.replace(partial, final)
     _fsync(directory)
-    info = list_backups(directory)
-    for old in [b for b in info if b.path != final][:max(0, len(info) - keep)]:
+    made = BackupInfo(final, now, version, reason, final.stat().st_size)
+    others = [b for b in list_backups(directory) if b.path != final]
+    for old in others[:max(0, len(others) + 1 - keep)]:
         old.path.unlink()
         log.info("removed old backup %s", old.path.name)
     log.info("backed up the database to %s (%s, schema %d)", final, reason, version)
-    return next(b for b in list_backups(directory) if b.path == final)
+    return made
 
 
 def _identity(connection: sqlite3.Connection) -> tuple | None:
-    if not _has_table(connection, "sync_identity"):
+    if not has_table(connection, "sync_identity"):
         return None
     return connection.execute("SELECT * FROM sync_identity WHERE id = 1").fetchone()
 
 
 def _unacknowledged(connection: sqlite3.Connection) -> int:
-    if not _has_table(connection, "outbox"):
+    if not has_table(connection, "outbox"):
         return 0
     return connection.execute("SELECT COUNT(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0]
 
@@ -164,7 +159,7 @@ def restore_backup(backup_path: Path, db_path: Path, *, store_id: str, device_id
     try:
         try:
             _check(source, f"the backup {backup_path.name}")
-            version = _schema_version(source)
+            version = connection_schema_version(source)
             identity = _identity(source)
         except sqlite3.DatabaseError as exc:
             raise BackupError(f"{backup_path} is not a till database backup: {exc}") from exc
@@ -188,7 +183,7 @@ def restore_backup(backup_path: Path, db_path: Path, *, store_id: str, device_id
                         f"let the sync agent send them first, or restore with --force (they stay in the "
                         f"copy of the current database that the restore makes)")
                 current_identity = _identity(current)
-                if _schema_version(current):
+                if connection_schema_version(current):
                     counters = current.execute("SELECT name, value FROM counter").fetchall()
             finally:
                 current.close()
@@ -201,10 +196,6 @@ def restore_backup(backup_path: Path, db_path: Path, *, store_id: str, device_id
             target.close()
     finally:
         source.close()
-
-    from peewee import SqliteDatabase
-
-    from .db import PRAGMAS, migrate
 
     restored = SqliteDatabase(str(db_path), pragmas=PRAGMAS)  # not bound to the models: a running
     try:

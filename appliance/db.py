@@ -10,6 +10,7 @@ a newer release is refused rather than misread.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 from peewee import SqliteDatabase
@@ -43,11 +44,20 @@ def open_database(path: str | Path) -> SqliteDatabase:
     return database
 
 
-def schema_version(database: SqliteDatabase) -> int:
-    if not database.table_exists("schema_version"):
+def has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (name,)).fetchone() is not None
+
+
+def connection_schema_version(connection: sqlite3.Connection) -> int:
+    """The schema version of the database on a plain sqlite3 connection (0: none yet)."""
+    if not has_table(connection, "schema_version"):
         return 0
-    row = database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
-    return row[0] or 0
+    return connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+
+
+def schema_version(database: SqliteDatabase) -> int:
+    return connection_schema_version(database.connection())
 
 
 def migrate(database: SqliteDatabase, *, target: int | None = None, before_migrate=None) -> int:
