@@ -50,9 +50,13 @@ REPORTS = {
 def local_today(store: str | None = None, *, now: datetime | None = None) -> date:
     """Today in the store's time zone (without a store: in the stores' default time zone).
     `now`: a naive UTC time instead of the clock's."""
+    return (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(store_timezone(store))).date()
+
+
+def store_timezone(store: str | None) -> str:
+    """The time zone a store's days and hours are in (the stores' default without one)."""
     row = Store.get_or_none(Store.id == store) if store else None
-    name = row.effective_timezone if row else STORE_DEFAULTS["timezone"]
-    return (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(name)).date()
+    return row.effective_timezone if row else STORE_DEFAULTS["timezone"]
 
 
 def stores_by_zone() -> dict[str, list[str]]:
@@ -96,8 +100,7 @@ class Span:
             return datetime.combine(day, time(), ZoneInfo(name)).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
         if self.store:
-            row = Store.get_or_none(Store.id == self.store)
-            name = row.effective_timezone if row else STORE_DEFAULTS["timezone"]
+            name = store_timezone(self.store)
             return [(None, utc(self.start, name), utc(self.end + timedelta(days=1), name))]
         zones = self.zones if self.zones is not None else tuple(
             (name, tuple(ids), self.start, self.end) for name, ids in stores_by_zone().items())
