@@ -106,7 +106,10 @@ class Fleet:
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen:
         command = [MOSQUITTO, *args] if name == "broker" else [sys.executable, "-m", "fleetpos.cli", *args]
-        process = subprocess.Popen(command)
+        # Its own process group: a terminal's Ctrl-C reaches the demo alone, which stops the
+        # parts in order (a part that saw the Ctrl-C too could exit first and be reported as
+        # a part that stopped by itself, ending the demo with an error).
+        process = subprocess.Popen(command, process_group=0)
         self.processes.append((name, process))
         return process
 
@@ -192,9 +195,10 @@ class Fleet:
                 process.wait()
 
     def watch(self) -> None:
-        """Until Ctrl-C (or SIGTERM): say so if a part stops."""
+        """Until Ctrl-C (or SIGTERM, or the terminal closing): say so if a part stops."""
         stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        for number in (signal.SIGTERM, signal.SIGHUP):  # the parts are in their own groups: stop them
+            signal.signal(number, lambda *_: stopping.append(True))
         try:
             while not stopping:
                 for name, process in self.processes:

@@ -42,8 +42,12 @@ def call(method, url, body=None, headers=None):
         return json.loads(response.read())
 
 
-def stop(proc):
-    proc.send_signal(signal.SIGINT)
+def stop(proc, *, group=False):
+    """Ctrl-C: to the process, or (group=True) to its whole process group, as a terminal sends it."""
+    if group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
     try:
         return proc.communicate(timeout=20)[0]
     except subprocess.TimeoutExpired:
@@ -74,7 +78,7 @@ def test_demo_runs_the_fleet_and_a_sale_reaches_head_office(tmp_path):
     root = tmp_path / "fleet-demo"
     proc = subprocess.Popen([sys.executable, "-m", "fleetpos.cli", "demo", "--data-dir", str(root),
                              "--port", str(till_port), "--fleet-port", str(fleet_port), "--mqtt-port", str(mqtt_port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, process_group=0)
     try:
         assert wait_for(f"http://127.0.0.1:{till_port}/healthz", timeout=60)["ok"] is True
         base = f"http://127.0.0.1:{till_port}"
@@ -94,8 +98,10 @@ def test_demo_runs_the_fleet_and_a_sale_reaches_head_office(tmp_path):
             time.sleep(0.3)
         assert kinds["sale"] == {"count": 1, "amount": 300}
     finally:
-        output = stop(proc)
+        output = stop(proc, group=True)
     assert "fleetpos demo is up" in output
+    # Ctrl-C in a terminal reaches the whole group: the demo stops its parts and exits cleanly
+    assert proc.returncode == 0 and " stopped (status" not in output, output[-2000:]
 
 
 def test_a_bad_config_file_stops_the_till_with_the_key_named(tmp_path):
